@@ -1,0 +1,161 @@
+import { z } from "zod";
+import { JobStage, JobStatus, JobType, Policy, PrivacyClass, TaskType, Tier } from "./enums.ts";
+import { LIMITS } from "./limits.ts";
+import { Receipt } from "./receipts.ts";
+
+export const LlmPayload = z.object({
+  job_type: z.literal("LLM_INFER").optional(),
+  prompt: z.string().min(1, "prompt must not be empty").max(LIMITS.maxPromptChars),
+  max_tokens: z.number().int().min(1).max(LIMITS.maxTokens).default(LIMITS.defaultMaxTokens),
+  temperature: z.number().min(0).max(2).optional(),
+  system: z.string().max(LIMITS.maxPromptChars).optional(),
+});
+export type LlmPayload = z.infer<typeof LlmPayload>;
+
+export const TaskPayload = z.object({
+  job_type: z.literal("TASK").optional(),
+  task_type: TaskType,
+  input: z.string().min(1, "input must not be empty").max(LIMITS.maxTaskInputChars),
+  /** classify: candidate labels; sentiment (positive/negative/neutral) when absent. */
+  labels: z.array(z.string().min(1).max(64)).min(2).max(32).optional(),
+  /** extract_json: a JSON Schema the extracted objects must satisfy. */
+  schema: z.record(z.string(), z.unknown()).optional(),
+  /** summarize: how many sentences to keep. */
+  max_sentences: z.number().int().min(1).max(20).optional(),
+});
+export type TaskPayload = z.infer<typeof TaskPayload>;
+
+export type JobPayload = LlmPayload | TaskPayload;
+
+const UserId = z.string().min(1, "user_id must not be empty").max(LIMITS.maxUserIdChars);
+
+/** The commit body as received; the payload is checked against its job type afterwards. */
+export const CommitBody = z
+  .object({
+    job_type: JobType,
+    user_id: UserId,
+    privacy_class: PrivacyClass.default("PUBLIC"),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .transform((body, ctx) => {
+    const schema = body.job_type === "LLM_INFER" ? LlmPayload : TaskPayload;
+    const parsed = schema.safeParse(body.payload);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: "custom", message: issue.message, path: ["payload", ...issue.path] });
+      }
+      return z.NEVER;
+    }
+    if (parsed.data.job_type !== undefined && parsed.data.job_type !== body.job_type) {
+      ctx.addIssue({ code: "custom", message: "payload.job_type must equal job_type", path: ["payload", "job_type"] });
+      return z.NEVER;
+    }
+    return { ...body, payload: { ...parsed.data, job_type: body.job_type } as JobPayload };
+  });
+export type CommitBody = z.output<typeof CommitBody>;
+
+export const CommitResponse = z.object({
+  job_id: z.string(),
+  status: JobStatus.optional(),
+  price: z.string().optional(),
+  tier: Tier.optional(),
+});
+export type CommitResponse = z.infer<typeof CommitResponse>;
+
+export const PaymentState = z.enum(["disabled", "verified", "settled", "refund_due", "voided"]);
+export type PaymentState = z.infer<typeof PaymentState>;
+
+export const PaymentView = z.object({
+  state: PaymentState,
+  price: z.string(),
+  amount: z.string(),
+  network: z.string(),
+  transaction: z.string().nullable(),
+});
+export type PaymentView = z.infer<typeof PaymentView>;
+
+export const ReceiptView = Receipt.extend({
+  signature: z.string(),
+  verified: z.boolean(),
+});
+export type ReceiptView = z.infer<typeof ReceiptView>;
+
+export const JobView = z.object({
+  id: z.string(),
+  status: JobStatus,
+  stage: JobStage,
+  job_type: JobType,
+  policy: Tier,
+  privacy_class: PrivacyClass,
+  result: z.unknown().nullable(),
+  receipt: ReceiptView.nullable(),
+  payment: PaymentView,
+  reason: z.string().nullable(),
+  attempts: z.number().int(),
+  created_at: z.string(),
+  assigned_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+});
+export type JobView = z.infer<typeof JobView>;
+
+export const JobQuery = z.object({
+  wait: z.coerce.number().min(0).max(LIMITS.maxWaitSeconds).optional(),
+});
+
+export const QuoteQuery = z.object({
+  job_type: JobType,
+  policy: Policy.default("AUTO"),
+});
+export type QuoteQuery = z.infer<typeof QuoteQuery>;
+
+export const PaymentOption = z.object({
+  scheme: z.string(),
+  network: z.string(),
+  amount: z.string(),
+  asset: z.string().nullable(),
+  pay_to: z.string().nullable(),
+});
+
+export const QuoteResponse = z.object({
+  price: z.string(),
+  endpoint: z.string(),
+  policy_resolved: Tier,
+  network: z.string(),
+  expires_at: z.string(),
+  job_type: JobType,
+  chain: z.string(),
+  payment: z.object({
+    enabled: z.boolean(),
+    accepts: z.array(PaymentOption),
+  }),
+});
+export type QuoteResponse = z.infer<typeof QuoteResponse>;
+
+export const HealthResponse = z.object({
+  status: z.literal("ok"),
+  workers_online: z.number().int(),
+  workers_by_type: z.record(z.string(), z.number().int()),
+  jobs_queued: z.number().int(),
+  jobs_assigned: z.number().int(),
+  network: z.string(),
+  chain: z.string(),
+  timestamp: z.string(),
+  payments: z.object({ enabled: z.boolean(), mode: z.string() }),
+  allow_unverified_workers: z.boolean(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const ErrorBody = z.object({
+  error: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+  job_id: z.string().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Server-Sent Event payloads on `GET /v1/jobs/{id}/events` (event name = `type`). */
+export const JobEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("status"), job_id: z.string(), stage: JobStage, status: JobStatus, reason: z.string().nullable() }),
+  z.object({ type: z.literal("token"), job_id: z.string(), seq: z.number().int(), text: z.string() }),
+]);
+export type JobEvent = z.infer<typeof JobEvent>;

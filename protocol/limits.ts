@@ -1,0 +1,40 @@
+/** Bounds shared by every side; the coordinator enforces them, clients may pre-check. */
+export const LIMITS = {
+  /** Largest HTTP request body accepted (bytes). */
+  maxBodyBytes: 256 * 1024,
+  /** Largest WebSocket frame accepted from a worker (bytes). */
+  maxFrameBytes: 1024 * 1024,
+  /** Largest prompt for LLM_INFER (characters). */
+  maxPromptChars: 32_000,
+  /** Largest TASK input text (characters). */
+  maxTaskInputChars: 100_000,
+  /** Largest max_tokens a seeker may ask for. */
+  maxTokens: 4096,
+  defaultMaxTokens: 256,
+  /** user_id length bound; PRIVATE user ids are 64-hex public keys. */
+  maxUserIdChars: 128,
+  /** Pending or assigned jobs one user may hold at once (per chain). */
+  maxPendingJobsPerUser: 64,
+  /** Longest `?wait=` long-poll (seconds). */
+  maxWaitSeconds: 60,
+  /** Seconds a job may wait for a worker before it fails `no_eligible_worker`. */
+  queueDeadlineSeconds: 30,
+  /** Seconds a worker has to finish after assignment. */
+  executionDeadlineSeconds: { TASK: 30, LLM_INFER: 60 } as const,
+  /** Attempts (assignments) per job before it fails `worker_timeout`. */
+  maxAttempts: 3,
+  /** Pairing codes live this long (seconds). */
+  pairingTtlSeconds: 3600,
+  /** Pairing codes one user may create per hour. */
+  pairingCreatesPerHour: 20,
+  /** Seeker request signatures older or newer than this are refused (seconds). */
+  signatureSkewSeconds: 300,
+  /** Quotes are valid for this long (seconds). */
+  quoteTtlSeconds: 300,
+  /** Job slots a worker may advertise. */
+  maxWorkerSlots: 16,
+  /** Capabilities/labels list bounds. */
+  maxCapabilities: 8,
+  /** Idempotency-Key length bound. */
+  maxIdempotencyKeyChars: 128,
+} as const;

@@ -1,0 +1,196 @@
+import { z } from "zod";
+import { PUBKEY_HEX } from "./crypto.ts";
+import { JobType, PrivacyClass, ProviderType, Tier } from "./enums.ts";
+import { WS_ERROR_CODES } from "./errors.ts";
+import { LIMITS } from "./limits.ts";
+import { Receipt } from "./receipts.ts";
+
+const Pubkey = z.string().regex(PUBKEY_HEX, "provider_pubkey must be 64 lowercase hex characters");
+const JobId = z.string().min(1).max(128);
+
+// ---- worker -> coordinator ----
+
+export const RegisterMessage = z.object({
+  type: z.literal("register"),
+  provider_pubkey: Pubkey,
+  provider_type: ProviderType,
+  capabilities: z.array(JobType).min(1).max(LIMITS.maxCapabilities),
+  pricing_hint: z.unknown().optional(),
+  /** Ours: base64 ed25519 signature over `registerChallengeMessage(nonce)`. Absent on reference workers. */
+  signature: z.string().max(128).optional(),
+  /** Ours: concurrent job slots (default 1). */
+  slots: z.number().int().min(1).max(LIMITS.maxWorkerSlots).optional(),
+  /** Ours: free-form agent description for logs (version, backend, model). */
+  agent: z.string().max(200).optional(),
+  /** Ours: ERC-8004 agent id (decimal string) the worker claims; checked on-chain when enabled. */
+  agent_id: z.string().regex(/^\d{1,78}$/).optional(),
+});
+export type RegisterMessage = z.infer<typeof RegisterMessage>;
+
+export const HeartbeatMessage = z.object({
+  type: z.literal("heartbeat"),
+  provider_pubkey: Pubkey.optional(),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+});
+export type HeartbeatMessage = z.infer<typeof HeartbeatMessage>;
+
+export const JobCompleteMessage = z.object({
+  type: z.literal("job_complete"),
+  job_id: JobId,
+  output: z.unknown(),
+  output_hash: z.string().max(128),
+  receipt: Receipt,
+  receipt_signature: z.string().max(128),
+});
+export type JobCompleteMessage = z.infer<typeof JobCompleteMessage>;
+
+export const JobRejectMessage = z.object({
+  type: z.literal("job_reject"),
+  job_id: JobId,
+  reason: z.string().max(500).optional(),
+});
+export type JobRejectMessage = z.infer<typeof JobRejectMessage>;
+
+/** Ours: streamed LLM tokens, forwarded to the job's SSE listeners. */
+export const JobProgressMessage = z.object({
+  type: z.literal("job_progress"),
+  job_id: JobId,
+  text: z.string().max(16_384),
+  seq: z.number().int().min(0).optional(),
+});
+export type JobProgressMessage = z.infer<typeof JobProgressMessage>;
+
+/** Ours: claim a pairing code over the authenticated session. */
+export const TrustClaimMessage = z.object({
+  type: z.literal("trust_claim"),
+  pairing_code: z.string().min(1).max(64),
+});
+export type TrustClaimMessage = z.infer<typeof TrustClaimMessage>;
+
+export const WorkerMessage = z.discriminatedUnion("type", [
+  RegisterMessage,
+  HeartbeatMessage,
+  JobCompleteMessage,
+  JobRejectMessage,
+  JobProgressMessage,
+  TrustClaimMessage,
+]);
+export type WorkerMessage = z.infer<typeof WorkerMessage>;
+
+// ---- coordinator -> worker ----
+
+export interface ChallengeMessage {
+  type: "challenge";
+  nonce: string;
+  chain: string;
+  protocol: "dispatch/1";
+}
+
+export interface RegisterAckMessage {
+  type: "register_ack";
+  status: "ok";
+  worker_id: string;
+  verified: boolean;
+  chain: string;
+  /** Job types this socket may receive (unverified sockets: PUBLIC only). */
+  privacy: ("PUBLIC" | "PRIVATE")[];
+  heartbeat_interval_ms: number;
+}
+
+export interface HeartbeatAckMessage {
+  type: "heartbeat_ack";
+  status: "ok";
+}
+
+export interface JobAssignMessage {
+  type: "job_assign";
+  job_id: string;
+  job_type: JobType;
+  payload: Record<string, unknown>;
+  policy: Tier;
+  privacy_class: PrivacyClass;
+  user_id: string;
+  /** Ours: ISO time by which the completion must arrive. */
+  deadline_at: string;
+  attempt: number;
+  payment_ref: string | null;
+}
+
+/** Ours: the coordinator took the job back (deadline passed); stop working on it. */
+export interface JobCancelMessage {
+  type: "job_cancel";
+  job_id: string;
+  reason: string;
+}
+
+/** Ours: the completion is stored; the worker may forget it. */
+export interface JobCompleteAckMessage {
+  type: "job_complete_ack";
+  job_id: string;
+  status: "accepted" | "already_completed";
+}
+
+export interface TrustClaimAckMessage {
+  type: "trust_claim_ack";
+  user_id: string;
+  paired_at: string;
+}
+
+export interface ErrorMessage {
+  type: "error";
+  code: (typeof WS_ERROR_CODES)[number];
+  message: string;
+  job_id?: string;
+}
+
+export type CoordinatorMessage =
+  | ChallengeMessage
+  | RegisterAckMessage
+  | HeartbeatAckMessage
+  | JobAssignMessage
+  | JobCancelMessage
+  | JobCompleteAckMessage
+  | TrustClaimAckMessage
+  | ErrorMessage;
+
+/** The message a worker signs to answer a challenge. */
+export function registerChallengeMessage(nonce: string): string {
+  return `dispatch-register-v1\n${nonce}`;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; code: ErrorMessage["code"]; message: string };
+
+/** Parses one text frame from a worker. Never throws. */
+export function parseWorkerMessage(raw: string | ArrayBuffer): ParseResult<WorkerMessage> {
+  const size = typeof raw === "string" ? raw.length : raw.byteLength;
+  if (size > LIMITS.maxFrameBytes) {
+    return { ok: false, code: "FRAME_TOO_LARGE", message: `frames are limited to ${LIMITS.maxFrameBytes} bytes` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw));
+  } catch {
+    return { ok: false, code: "PARSE_ERROR", message: "frame is not valid JSON" };
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return { ok: false, code: "INVALID_MESSAGE", message: "frame must be a JSON object with a `type`" };
+  }
+  const type = (data as { type?: unknown }).type;
+  const known = WorkerMessage.options.map((o) => o.shape.type.value) as string[];
+  if (typeof type !== "string" || !known.includes(type)) {
+    return { ok: false, code: "UNKNOWN_MSG", message: `unknown message type; expected one of ${known.join(", ")}` };
+  }
+  const parsed = WorkerMessage.safeParse(data);
+  if (!parsed.success) {
+    return { ok: false, code: "INVALID_MESSAGE", message: describeIssues(parsed.error) };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** One readable line naming the fields that are wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+}

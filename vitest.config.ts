@@ -1,0 +1,26 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // The coordinator runs inside workerd, exactly as it does under wrangler.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "coordinator",
+          include: ["coordinator/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["protocol/**/*.test.ts", "worker-node/**/*.test.ts", "sdk/**/*.test.ts", "test/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
