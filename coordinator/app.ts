@@ -1,0 +1,164 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import {
+  type Chain,
+  CommitBody,
+  JobQuery,
+  LIMITS,
+  PUBKEY_HEX,
+  QuoteQuery,
+  tierFromPath,
+  TrustClaimBody,
+  TrustCreateBody,
+  TrustListQuery,
+} from "../protocol/index.ts";
+import type { Env } from "./env.ts";
+import { HttpError, type Outcome } from "./errors.ts";
+import { openApiDocument } from "./openapi.ts";
+import { quote } from "./quote.ts";
+import { bodyHash, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
+import { readSettings, SettingsError } from "./settings.ts";
+
+type AppEnv = { Bindings: Env };
+
+function reply(outcome: Outcome<unknown>): Response {
+  return outcome.ok ? Response.json(outcome.body, { status: outcome.status }) : Response.json(outcome.error, { status: outcome.status });
+}
+
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function jobId(raw: string): string {
+  if (!JOB_ID.test(raw)) throw new HttpError(404, "job_not_found", "Job not found");
+  return raw;
+}
+
+/** The API of one chain. Thin: it validates, verifies signatures, and forwards to the chain's Durable Object. */
+function chainApi(chain: Chain): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  const stub = (env: Env) => env.CHAIN.getByName(chain);
+
+  const upgradeToWorker = (c: { req: { raw: Request }; env: Env }) => {
+    if (c.req.raw.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      throw new HttpError(426, "upgrade_required", "workers connect here with a WebSocket upgrade");
+    }
+    // Forward the raw upgrade: the Durable Object accepts it with the hibernation API.
+    return stub(c.env).fetch(new Request(`https://coordinator/ws?chain=${chain}`, { headers: { upgrade: "websocket" } }));
+  };
+
+  api.get("/", (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") return upgradeToWorker(c);
+    return c.json({ service: "dispatch-coordinator", chain, api: "/v1", openapi: "/v1/openapi.json", workers: "/v1/workers/ws" });
+  });
+
+  api.get("/v1/health", async (c) => c.json(await stub(c.env).health(chain)));
+
+  api.get("/v1/quote", (c) => {
+    const query = validate(c.req.query(), QuoteQuery, "invalid_query");
+    return c.json(quote(chain, query, readSettings(c.env, chain)));
+  });
+
+  api.post("/v1/jobs/commit/:tier", async (c) => {
+    const tier = tierFromPath(c.req.param("tier"));
+    if (!tier) throw new HttpError(404, "not_found", "commit to /v1/jobs/commit/fast or /v1/jobs/commit/cheap");
+    const text = await readBody(c);
+    const body = parseJson(text, CommitBody);
+    const key = c.req.header("idempotency-key") ?? null;
+    if (key !== null && (key.length === 0 || key.length > LIMITS.maxIdempotencyKeyChars)) {
+      throw new HttpError(400, "invalid_request", `Idempotency-Key must be 1-${LIMITS.maxIdempotencyKeyChars} characters`, { field: "Idempotency-Key" });
+    }
+    const signedUser = body.privacy_class === "PRIVATE" ? requireSigner(c, text) : optionalSigner(c, text);
+    if (signedUser !== null && signedUser !== body.user_id) {
+      throw new HttpError(403, "forbidden", "the request is signed by a different key than user_id");
+    }
+    // Tier is part of the request identity: the same key on another tier is a different request.
+    const requestHash = bodyHash(`${tier}\n${JSON.stringify(body)}`);
+    return reply(await stub(c.env).commit({ chain, tier, body, idempotencyKey: key, requestHash, signedUser }));
+  });
+
+  api.get("/v1/jobs/:id", async (c) => {
+    const id = jobId(c.req.param("id"));
+    const { wait } = validate(c.req.query(), JobQuery, "invalid_query");
+    const viewer = optionalSigner(c, "");
+    return reply(await stub(c.env).job({ chain, jobId: id, viewer, waitMs: Math.round((wait ?? 0) * 1000) }));
+  });
+
+  api.get("/v1/jobs/:id/events", async (c) => {
+    const id = jobId(c.req.param("id"));
+    const viewer = optionalSigner(c, "");
+    const headers: Record<string, string> = viewer === null ? {} : { "x-dispatch-viewer": viewer };
+    return stub(c.env).fetch(new Request(`https://coordinator/events?chain=${chain}&job=${encodeURIComponent(id)}`, { headers }));
+  });
+
+  api.get("/v1/receipts/:id", async (c) => {
+    const id = jobId(c.req.param("id"));
+    return reply(await stub(c.env).receipt({ chain, jobId: id, viewer: optionalSigner(c, "") }));
+  });
+
+  api.post("/v1/trust/create", async (c) => {
+    const text = await readBody(c);
+    const body = parseJson(text, TrustCreateBody);
+    const signer = requireSigner(c, text);
+    if (signer !== body.user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
+    return reply(await stub(c.env).trustCreate(chain, body.user_id));
+  });
+
+  api.post("/v1/trust/claim", async (c) => {
+    const body = parseJson(await readBody(c), TrustClaimBody);
+    return reply(await stub(c.env).trustClaim(chain, body.pairing_code, body.provider_pubkey));
+  });
+
+  api.get("/v1/trust/list", async (c) => {
+    const { user_id } = validate(c.req.query(), TrustListQuery, "invalid_query");
+    const signer = requireSigner(c, "");
+    if (signer !== user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
+    return c.json(await stub(c.env).trustList(chain, user_id));
+  });
+
+  api.delete("/v1/trust/:pubkey", async (c) => {
+    const pubkey = c.req.param("pubkey");
+    if (!PUBKEY_HEX.test(pubkey)) throw new HttpError(400, "invalid_request", "provider_pubkey must be 64 lowercase hex characters", { field: "provider_pubkey" });
+    const signer = requireSigner(c, "");
+    return reply(await stub(c.env).trustRevoke(chain, signer, pubkey));
+  });
+
+  api.get("/v1/workers/ws", (c) => upgradeToWorker(c));
+
+  api.get("/v1/openapi.json", (c) => c.json(openApiDocument(chain)));
+
+  return api;
+}
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(
+    "*",
+    cors({
+      origin: "*",
+      allowHeaders: ["content-type", "idempotency-key", "payment-signature", "x-dispatch-user", "x-dispatch-timestamp", "x-dispatch-signature"],
+      exposeHeaders: ["payment-required", "payment-response"],
+    }),
+  );
+  app.route("/monad", chainApi("monad"));
+  app.route("/solana", chainApi("solana"));
+  // Bare /v1 (and the bare root for reference workers) is Monad.
+  app.route("/", chainApi("monad"));
+
+  app.notFound((c) => {
+    const first = new URL(c.req.url).pathname.split("/")[1] ?? "";
+    if (first !== "" && first !== "v1" && first !== "monad" && first !== "solana") {
+      return c.json({ error: "unknown_chain", message: `unknown chain "${first}"; use /monad or /solana` }, 404);
+    }
+    return c.json({ error: "not_found", message: "no such route; see /v1/openapi.json" }, 404);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return c.json(err.toJSON(), err.status);
+    if (err instanceof SettingsError) {
+      console.error("configuration error:", err.message);
+      return c.json({ error: "internal_error", message: `coordinator misconfigured: ${err.message}` }, 500);
+    }
+    console.error("unhandled error", err);
+    return c.json({ error: "internal_error", message: "unexpected error; it has been logged" }, 500);
+  });
+  return app;
+}

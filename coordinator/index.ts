@@ -1,0 +1,5 @@
+import { createApp } from "./app.ts";
+
+export { ChainCoordinator } from "./chain-coordinator.ts";
+
+export default createApp();

@@ -1,0 +1,103 @@
+import { type ZodType, z } from "zod";
+import {
+  type Chain,
+  CommitBody,
+  CommitResponse,
+  ErrorBody,
+  HealthResponse,
+  JobView,
+  LlmPayload,
+  NETWORKS,
+  QuoteResponse,
+  TaskPayload,
+  TrustClaimBody,
+  TrustClaimResponse,
+  TrustCreateBody,
+  TrustCreateResponse,
+  TrustListResponse,
+} from "../protocol/index.ts";
+
+interface Operation {
+  method: "get" | "post" | "delete";
+  path: string;
+  summary: string;
+  body?: ZodType;
+  response?: ZodType;
+  status?: number;
+  query?: Record<string, string>;
+  signed?: "required" | "optional";
+}
+
+/** Every route of a chain API; a test checks the app serves exactly these. */
+export const OPERATIONS: readonly Operation[] = [
+  { method: "get", path: "/v1/health", summary: "Status, workers online by type, queue depth, payment mode", response: HealthResponse },
+  {
+    method: "get",
+    path: "/v1/quote",
+    summary: "Price, commit endpoint, resolved policy and x402 payment options",
+    query: { job_type: "LLM_INFER | TASK", policy: "AUTO | FAST | CHEAP (default AUTO)" },
+    response: QuoteResponse,
+  },
+  {
+    method: "post",
+    path: "/v1/jobs/commit/{tier}",
+    summary: "Commit a job at the fast or cheap tier (Idempotency-Key supported; PRIVATE jobs must be signed)",
+    body: CommitBody,
+    response: CommitResponse,
+    status: 201,
+    signed: "optional",
+  },
+  {
+    method: "get",
+    path: "/v1/jobs/{id}",
+    summary: "Job status, result and receipt; ?wait=N long-polls up to N seconds",
+    query: { wait: "seconds, 0-60" },
+    response: JobView,
+    signed: "optional",
+  },
+  { method: "get", path: "/v1/jobs/{id}/events", summary: "Server-Sent Events: `status` changes and streamed `token`s", signed: "optional" },
+  { method: "get", path: "/v1/receipts/{id}", summary: "Receipt, signature and a fresh verification", signed: "optional" },
+  { method: "post", path: "/v1/trust/create", summary: "Create a single-use pairing code (signed)", body: TrustCreateBody, response: TrustCreateResponse, status: 201, signed: "required" },
+  { method: "post", path: "/v1/trust/claim", summary: "A worker claims a pairing code", body: TrustClaimBody, response: TrustClaimResponse },
+  { method: "get", path: "/v1/trust/list", summary: "Active pairings of the signing user", query: { user_id: "the signer" }, response: TrustListResponse, signed: "required" },
+  { method: "delete", path: "/v1/trust/{pubkey}", summary: "Revoke a pairing (signed)", signed: "required" },
+  { method: "get", path: "/v1/workers/ws", summary: "WebSocket upgrade for workers (also accepted at the chain root)" },
+  { method: "get", path: "/v1/openapi.json", summary: "This document" },
+];
+
+function schema(s: ZodType): unknown {
+  return z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+}
+
+export function openApiDocument(chain: Chain): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const entry: Record<string, unknown> = {
+      summary: op.summary,
+      parameters: [
+        ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } })),
+        ...Object.entries(op.query ?? {}).map(([name, description]) => ({ name, in: "query", description, schema: { type: "string" } })),
+      ],
+      responses: {
+        [String(op.status ?? 200)]: {
+          description: "success",
+          ...(op.response ? { content: { "application/json": { schema: schema(op.response) } } } : {}),
+        },
+        default: { description: "error", content: { "application/json": { schema: schema(ErrorBody) } } },
+      },
+    };
+    if (op.body) entry.requestBody = { required: true, content: { "application/json": { schema: schema(op.body) } } };
+    if (op.signed) entry["x-dispatch-signature"] = op.signed;
+    paths[`/${chain}${op.path}`] = { ...(paths[`/${chain}${op.path}`] ?? {}), [op.method]: entry };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: `Dispatch coordinator (${chain})`,
+      version: "1",
+      description: `Network ${NETWORKS[chain]}. Errors are {error: code, message}. Signed requests carry x-dispatch-user, x-dispatch-timestamp and x-dispatch-signature.`,
+    },
+    components: { schemas: { LlmPayload: schema(LlmPayload), TaskPayload: schema(TaskPayload) } },
+    paths,
+  };
+}

@@ -1,0 +1,269 @@
+import {
+  type FailureReason,
+  formatPrice,
+  type JobStage,
+  type JobType,
+  type JobView,
+  type PaymentState,
+  type PrivacyClass,
+  type Tier,
+} from "../../protocol/index.ts";
+import type { Sql } from "./sql.ts";
+
+export interface JobRow {
+  [key: string]: SqlStorageValue;
+  id: string;
+  job_type: JobType;
+  policy: Tier;
+  privacy_class: PrivacyClass;
+  user_id: string;
+  payload: string;
+  status: JobStage;
+  result: string | null;
+  reason: string | null;
+  worker_pubkey: string | null;
+  worker_socket: string | null;
+  attempts: number;
+  last_failure: string | null;
+  price_micro: number;
+  payment_state: PaymentState;
+  payment_ref: string | null;
+  payment_tx: string | null;
+  idempotency_key: string | null;
+  request_hash: string;
+  created_at: number;
+  queue_deadline: number;
+  assigned_at: number | null;
+  exec_deadline: number | null;
+  completed_at: number | null;
+}
+
+export interface ReceiptRow {
+  [key: string]: SqlStorageValue;
+  job_id: string;
+  provider_pubkey: string;
+  output_hash: string;
+  completed_at: string;
+  payment_ref: string | null;
+  signature: string;
+  verified: number;
+}
+
+export interface NewJob {
+  id: string;
+  jobType: JobType;
+  tier: Tier;
+  privacyClass: PrivacyClass;
+  userId: string;
+  payload: unknown;
+  priceMicro: number;
+  paymentState: PaymentState;
+  idempotencyKey: string | null;
+  requestHash: string;
+  now: number;
+  queueDeadline: number;
+}
+
+/** Job rows: every lifecycle transition is one guarded UPDATE, so a stale caller changes nothing. */
+export class JobStore {
+  private readonly sql: Sql;
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  insert(job: NewJob): void {
+    this.sql.run(
+      `INSERT INTO jobs (id, job_type, policy, privacy_class, user_id, payload, status, price_micro, payment_state,
+        idempotency_key, request_hash, created_at, queue_deadline)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+      job.id,
+      job.jobType,
+      job.tier,
+      job.privacyClass,
+      job.userId,
+      JSON.stringify(job.payload),
+      job.priceMicro,
+      job.paymentState,
+      job.idempotencyKey,
+      job.requestHash,
+      job.now,
+      job.queueDeadline,
+    );
+  }
+
+  get(id: string): JobRow | undefined {
+    return this.sql.first<JobRow>("SELECT * FROM jobs WHERE id = ?", id);
+  }
+
+  byIdempotencyKey(userId: string, key: string): JobRow | undefined {
+    return this.sql.first<JobRow>("SELECT * FROM jobs WHERE user_id = ? AND idempotency_key = ?", userId, key);
+  }
+
+  activeCountForUser(userId: string): number {
+    return (
+      this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND status IN ('pending', 'assigned')", userId)?.n ?? 0
+    );
+  }
+
+  /** Oldest pending jobs first: matching is fair to the queue. */
+  pending(limit: number): JobRow[] {
+    return this.sql.all<JobRow>("SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, id LIMIT ?", limit);
+  }
+
+  assignedTo(socketId: string): JobRow[] {
+    return this.sql.all<JobRow>("SELECT * FROM jobs WHERE worker_socket = ? AND status = 'assigned'", socketId);
+  }
+
+  counts(): { pending: number; assigned: number } {
+    const rows = this.sql.all<{ status: string; n: number }>(
+      "SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'assigned') GROUP BY status",
+    );
+    const get = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+    return { pending: get("pending"), assigned: get("assigned") };
+  }
+
+  assign(id: string, socketId: string, pubkey: string, now: number, execDeadline: number): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'assigned', worker_socket = ?, worker_pubkey = ?, assigned_at = ?, exec_deadline = ?,
+           attempts = attempts + 1
+         WHERE id = ? AND status = 'pending'`,
+        socketId,
+        pubkey,
+        now,
+        execDeadline,
+        id,
+      ) === 1
+    );
+  }
+
+  /** Back to the queue with a fresh queue window; the caller has checked the attempt limit. */
+  requeue(id: string, failure: FailureReason, queueDeadline: number): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'pending', worker_socket = NULL, exec_deadline = NULL, last_failure = ?, queue_deadline = ?
+         WHERE id = ? AND status = 'assigned'`,
+        failure,
+        queueDeadline,
+        id,
+      ) === 1
+    );
+  }
+
+  refundAttempt(id: string): void {
+    this.sql.run("UPDATE jobs SET attempts = MAX(attempts - 1, 0) WHERE id = ?", id);
+  }
+
+  complete(id: string, output: unknown, now: number): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'completed', result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?
+         WHERE id = ? AND status IN ('pending', 'assigned')`,
+        JSON.stringify(output),
+        now,
+        id,
+      ) === 1
+    );
+  }
+
+  fail(id: string, reason: FailureReason, now: number, message?: string): boolean {
+    const result = message === undefined ? { error: reason } : { error: reason, message };
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'failed', reason = ?, result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?
+         WHERE id = ? AND status IN ('pending', 'assigned')`,
+        reason,
+        JSON.stringify(result),
+        now,
+        id,
+      ) === 1
+    );
+  }
+
+  exclude(jobId: string, pubkey: string, reason: string): void {
+    this.sql.run("INSERT OR IGNORE INTO job_exclusions (job_id, provider_pubkey, reason) VALUES (?, ?, ?)", jobId, pubkey, reason);
+  }
+
+  saveReceipt(
+    r: { job_id: string; provider_pubkey: string; output_hash: string; completed_at: string; payment_ref: string | null; signature: string },
+    now: number,
+  ): void {
+    this.sql.run(
+      `INSERT INTO receipts (job_id, provider_pubkey, output_hash, completed_at, payment_ref, signature, verified, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, 1, ?)`,
+      r.job_id,
+      r.provider_pubkey,
+      r.output_hash,
+      r.completed_at,
+      r.payment_ref,
+      r.signature,
+      now,
+    );
+  }
+
+  receipt(jobId: string): ReceiptRow | undefined {
+    return this.sql.first<ReceiptRow>("SELECT * FROM receipts WHERE job_id = ?", jobId);
+  }
+
+  /** Earliest deadline among live jobs, for the alarm. */
+  earliestDeadline(): number | null {
+    const row = this.sql.first<{ t: number | null }>(
+      `SELECT MIN(t) AS t FROM (
+         SELECT MIN(queue_deadline) AS t FROM jobs WHERE status = 'pending'
+         UNION ALL SELECT MIN(exec_deadline) AS t FROM jobs WHERE status = 'assigned')`,
+    );
+    return row?.t ?? null;
+  }
+
+  overdue(now: number, limit: number): JobRow[] {
+    return this.sql.all<JobRow>(
+      `SELECT * FROM jobs WHERE (status = 'pending' AND queue_deadline <= ?) OR (status = 'assigned' AND exec_deadline <= ?)
+       ORDER BY created_at LIMIT ?`,
+      now,
+      now,
+      limit,
+    );
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The reference status set: `assigned` reads as `pending` on the wire, with our `stage` beside it. */
+export function wireStatus(stage: JobStage): "pending" | "completed" | "failed" {
+  return stage === "assigned" ? "pending" : stage;
+}
+
+export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network: string): JobView {
+  return {
+    id: job.id,
+    status: wireStatus(job.status),
+    stage: job.status,
+    job_type: job.job_type,
+    policy: job.policy,
+    privacy_class: job.privacy_class,
+    result: job.result === null ? null : (JSON.parse(job.result) as unknown),
+    receipt: receipt
+      ? {
+          job_id: receipt.job_id,
+          provider_pubkey: receipt.provider_pubkey,
+          output_hash: receipt.output_hash,
+          completed_at: receipt.completed_at,
+          payment_ref: receipt.payment_ref,
+          signature: receipt.signature,
+          verified: receipt.verified === 1,
+        }
+      : null,
+    payment: {
+      state: job.payment_state,
+      price: formatPrice(job.price_micro),
+      amount: String(job.price_micro),
+      network,
+      transaction: job.payment_tx,
+    },
+    reason: job.reason,
+    attempts: job.attempts,
+    created_at: iso(job.created_at) ?? "",
+    assigned_at: iso(job.assigned_at),
+    completed_at: iso(job.completed_at),
+  };
+}

@@ -1,0 +1,115 @@
+import type { Sql } from "./sql.ts";
+
+/**
+ * Versioned, idempotent DDL run once at Durable Object construction. Append a migration;
+ * never edit one that has shipped. Times are epoch milliseconds unless a column says otherwise.
+ */
+const MIGRATIONS: readonly string[] = [
+  // v1: jobs, receipts, trust pairings, workers and live connections.
+  `
+  CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    job_type TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    privacy_class TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    reason TEXT,
+    worker_pubkey TEXT,
+    worker_socket TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_failure TEXT,
+    price_micro INTEGER NOT NULL,
+    payment_state TEXT NOT NULL,
+    payment_ref TEXT,
+    payment_tx TEXT,
+    idempotency_key TEXT,
+    request_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    queue_deadline INTEGER NOT NULL,
+    assigned_at INTEGER,
+    exec_deadline INTEGER,
+    completed_at INTEGER
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, created_at);
+  CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user_id, status);
+  CREATE INDEX IF NOT EXISTS jobs_by_socket ON jobs(worker_socket, status);
+
+  CREATE TABLE IF NOT EXISTS job_exclusions (
+    job_id TEXT NOT NULL,
+    provider_pubkey TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (job_id, provider_pubkey)
+  );
+
+  CREATE TABLE IF NOT EXISTS receipts (
+    job_id TEXT PRIMARY KEY,
+    provider_pubkey TEXT NOT NULL,
+    output_hash TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    payment_ref TEXT,
+    signature TEXT NOT NULL,
+    verified INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE IF NOT EXISTS trust_pairings (
+    pairing_code TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    provider_pubkey TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    claimed_at INTEGER,
+    revoked_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS trust_by_user ON trust_pairings(user_id, provider_pubkey);
+
+  CREATE TABLE IF NOT EXISTS workers (
+    pubkey TEXT PRIMARY KEY,
+    provider_type TEXT NOT NULL,
+    successes INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    reputation REAL NOT NULL DEFAULT 0,
+    agent_id TEXT,
+    unhealthy_until INTEGER NOT NULL DEFAULT 0,
+    last_assigned_at INTEGER NOT NULL DEFAULT 0,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  );
+
+  CREATE TABLE IF NOT EXISTS connections (
+    socket_id TEXT PRIMARY KEY,
+    pubkey TEXT NOT NULL UNIQUE,
+    provider_type TEXT NOT NULL,
+    capabilities TEXT NOT NULL,
+    verified INTEGER NOT NULL,
+    slots INTEGER NOT NULL,
+    connected_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  );
+
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(sql: Sql): void {
+  sql.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const current = sql.first<{ version: number }>("SELECT version FROM schema_version")?.version ?? 0;
+  if (current === 0) sql.run("INSERT INTO schema_version (version) VALUES (0)");
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    for (const statement of splitStatements(MIGRATIONS[v] ?? "")) sql.run(statement);
+    sql.run("UPDATE schema_version SET version = ?", v + 1);
+  }
+}
+
+function splitStatements(ddl: string): string[] {
+  return ddl
+    .split(";")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

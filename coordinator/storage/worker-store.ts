@@ -1,0 +1,165 @@
+import type { JobType, ProviderType } from "../../protocol/index.ts";
+import type { Sql } from "./sql.ts";
+
+export interface ConnectionRow {
+  [key: string]: SqlStorageValue;
+  socket_id: string;
+  pubkey: string;
+  provider_type: ProviderType;
+  capabilities: string;
+  verified: number;
+  slots: number;
+  connected_at: number;
+  last_seen: number;
+}
+
+/** A registered socket that could take a job now, with what matching scores it on. */
+export interface Candidate {
+  [key: string]: SqlStorageValue;
+  socket_id: string;
+  pubkey: string;
+  provider_type: ProviderType;
+  verified: number;
+  slots: number;
+  active: number;
+  successes: number;
+  failures: number;
+  reputation: number;
+  unhealthy_until: number;
+  last_assigned_at: number;
+  last_seen: number;
+}
+
+/** How long a registered socket may stay silent (no heartbeat or message) before it is dropped. */
+export const STALE_AFTER_MS = 45_000;
+
+/** Registered worker sockets (`connections`) and per-key history (`workers`). */
+export class WorkerStore {
+  private readonly sql: Sql;
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  connectionByPubkey(pubkey: string): ConnectionRow | undefined {
+    return this.sql.first<ConnectionRow>("SELECT * FROM connections WHERE pubkey = ?", pubkey);
+  }
+
+  connection(socketId: string): ConnectionRow | undefined {
+    return this.sql.first<ConnectionRow>("SELECT * FROM connections WHERE socket_id = ?", socketId);
+  }
+
+  connections(): ConnectionRow[] {
+    return this.sql.all<ConnectionRow>("SELECT * FROM connections");
+  }
+
+  register(args: {
+    socketId: string;
+    pubkey: string;
+    providerType: ProviderType;
+    capabilities: readonly JobType[];
+    verified: boolean;
+    slots: number;
+    agentId: string | null;
+    now: number;
+  }): void {
+    this.sql.run(
+      `INSERT INTO workers (pubkey, provider_type, agent_id, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(pubkey) DO UPDATE SET provider_type = excluded.provider_type,
+         agent_id = COALESCE(excluded.agent_id, workers.agent_id), last_seen = excluded.last_seen`,
+      args.pubkey,
+      args.providerType,
+      args.agentId,
+      args.now,
+      args.now,
+    );
+    this.sql.run(
+      `INSERT INTO connections (socket_id, pubkey, provider_type, capabilities, verified, slots, connected_at, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      args.socketId,
+      args.pubkey,
+      args.providerType,
+      JSON.stringify(args.capabilities),
+      args.verified ? 1 : 0,
+      args.slots,
+      args.now,
+      args.now,
+    );
+  }
+
+  removeConnection(socketId: string): void {
+    this.sql.run("DELETE FROM connections WHERE socket_id = ?", socketId);
+  }
+
+  touch(socketId: string, now: number): void {
+    this.sql.run("UPDATE connections SET last_seen = ? WHERE socket_id = ?", now, socketId);
+  }
+
+  staleConnections(now: number): ConnectionRow[] {
+    return this.sql.all<ConnectionRow>("SELECT * FROM connections WHERE last_seen <= ?", now - STALE_AFTER_MS);
+  }
+
+  earliestStaleDeadline(): number | null {
+    const row = this.sql.first<{ t: number | null }>("SELECT MIN(last_seen) AS t FROM connections");
+    return row?.t == null ? null : row.t + STALE_AFTER_MS;
+  }
+
+  /**
+   * Sockets that may take this job now: registered, a free slot, the capability, not excluded
+   * for this job; PRIVATE jobs only to verified sockets of keys the owner has paired with.
+   * Busy-ness is derived from the jobs table, so it can never drift from the truth.
+   */
+  candidates(args: { jobId: string; jobType: JobType; private: boolean; userId: string; allowUnverified: boolean; now: number }): Candidate[] {
+    const capability = `%"${args.jobType}"%`;
+    const privacyFilter = args.private
+      ? `AND c.verified = 1 AND EXISTS (SELECT 1 FROM trust_pairings t WHERE t.user_id = ? AND t.provider_pubkey = c.pubkey
+           AND t.claimed_at IS NOT NULL AND t.revoked_at IS NULL)`
+      : args.allowUnverified
+        ? ""
+        : "AND c.verified = 1";
+    const params: SqlStorageValue[] = [capability, args.jobId];
+    if (args.private) params.push(args.userId);
+    return this.sql.all<Candidate>(
+      `SELECT c.socket_id, c.pubkey, c.provider_type, c.verified, c.slots, c.last_seen,
+              (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') AS active,
+              w.successes, w.failures, w.reputation, w.unhealthy_until, w.last_assigned_at
+       FROM connections c JOIN workers w ON w.pubkey = c.pubkey
+       WHERE c.capabilities LIKE ?
+         AND NOT EXISTS (SELECT 1 FROM job_exclusions x WHERE x.job_id = ? AND x.provider_pubkey = c.pubkey)
+         ${privacyFilter}
+         AND active < c.slots
+       LIMIT 256`,
+      ...params,
+    );
+  }
+
+  /** Whether any verified socket of a key paired with `userId` is online (busy or not). */
+  trustedOnline(userId: string): boolean {
+    return (
+      this.sql.first(
+        `SELECT 1 AS one FROM connections c JOIN trust_pairings t ON t.provider_pubkey = c.pubkey
+         WHERE c.verified = 1 AND t.user_id = ? AND t.claimed_at IS NOT NULL AND t.revoked_at IS NULL LIMIT 1`,
+        userId,
+      ) !== undefined
+    );
+  }
+
+  noteAssigned(pubkey: string, now: number): void {
+    this.sql.run("UPDATE workers SET last_assigned_at = ? WHERE pubkey = ?", now, pubkey);
+  }
+
+  noteSuccess(pubkey: string): void {
+    this.sql.run("UPDATE workers SET successes = successes + 1 WHERE pubkey = ?", pubkey);
+  }
+
+  /** A failure counts against the key and benches it briefly, so matching prefers others. */
+  noteFailure(pubkey: string, now: number, benchMs: number): void {
+    this.sql.run("UPDATE workers SET failures = failures + 1, unhealthy_until = ? WHERE pubkey = ?", now + benchMs, pubkey);
+  }
+
+  onlineByType(): Record<string, number> {
+    const rows = this.sql.all<{ provider_type: string; n: number }>(
+      "SELECT provider_type, COUNT(*) AS n FROM connections GROUP BY provider_type",
+    );
+    return Object.fromEntries(rows.map((r) => [r.provider_type, r.n]));
+  }
+}
