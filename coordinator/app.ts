@@ -7,10 +7,10 @@ import {
   LIMITS,
   PUBKEY_HEX,
   QuoteQuery,
-  tierFromPath,
   TrustClaimBody,
   TrustCreateBody,
   TrustListQuery,
+  tierFromPath,
 } from "../protocol/index.ts";
 import type { Env } from "./env.ts";
 import { HttpError, type Outcome } from "./errors.ts";
@@ -64,7 +64,9 @@ function chainApi(chain: Chain): Hono<AppEnv> {
     const body = parseJson(text, CommitBody);
     const key = c.req.header("idempotency-key") ?? null;
     if (key !== null && (key.length === 0 || key.length > LIMITS.maxIdempotencyKeyChars)) {
-      throw new HttpError(400, "invalid_request", `Idempotency-Key must be 1-${LIMITS.maxIdempotencyKeyChars} characters`, { field: "Idempotency-Key" });
+      throw new HttpError(400, "invalid_request", `Idempotency-Key must be 1-${LIMITS.maxIdempotencyKeyChars} characters`, {
+        field: "Idempotency-Key",
+      });
     }
     const signedUser = body.privacy_class === "PRIVATE" ? requireSigner(c, text) : optionalSigner(c, text);
     if (signedUser !== null && signedUser !== body.user_id) {
@@ -116,7 +118,8 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.delete("/v1/trust/:pubkey", async (c) => {
     const pubkey = c.req.param("pubkey");
-    if (!PUBKEY_HEX.test(pubkey)) throw new HttpError(400, "invalid_request", "provider_pubkey must be 64 lowercase hex characters", { field: "provider_pubkey" });
+    if (!PUBKEY_HEX.test(pubkey))
+      throw new HttpError(400, "invalid_request", "provider_pubkey must be 64 lowercase hex characters", { field: "provider_pubkey" });
     const signer = requireSigner(c, "");
     return reply(await stub(c.env).trustRevoke(chain, signer, pubkey));
   });
@@ -134,7 +137,14 @@ export function createApp(): Hono<AppEnv> {
     "*",
     cors({
       origin: "*",
-      allowHeaders: ["content-type", "idempotency-key", "payment-signature", "x-dispatch-user", "x-dispatch-timestamp", "x-dispatch-signature"],
+      allowHeaders: [
+        "content-type",
+        "idempotency-key",
+        "payment-signature",
+        "x-dispatch-user",
+        "x-dispatch-timestamp",
+        "x-dispatch-signature",
+      ],
       exposeHeaders: ["payment-required", "payment-response"],
     }),
   );

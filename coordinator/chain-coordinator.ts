@@ -14,10 +14,10 @@ import {
   verifyReceipt,
 } from "../protocol/index.ts";
 import type { Env } from "./env.ts";
-import { fail, ok, type Outcome } from "./errors.ts";
+import { fail, type Outcome, ok } from "./errors.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
-import { type Settings, readSettings } from "./settings.ts";
+import { readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
 import { type JobRow, toJobView } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
@@ -59,7 +59,12 @@ export class ChainCoordinator extends DurableObject<Env> {
     super(ctx, env);
     this.sql = new Sql(ctx.storage.sql);
     this.life = new Lifecycle(ctx, this.sql, this.listeners, () => ({ allowUnverifiedWorkers: this.settings().allowUnverifiedWorkers }));
-    this.sessions = new WorkerSessions(this.life, this.listeners, () => this.chain(), () => this.settings().allowUnverifiedWorkers);
+    this.sessions = new WorkerSessions(
+      this.life,
+      this.listeners,
+      () => this.chain(),
+      () => this.settings().allowUnverifiedWorkers,
+    );
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       const stored = this.sql.first<{ value: string }>("SELECT value FROM meta WHERE key = 'chain'")?.value;
@@ -143,7 +148,11 @@ export class ChainCoordinator extends DurableObject<Env> {
       return fail(401, "signature_required", "PRIVATE jobs must be signed by the user_id key");
     }
     if (this.life.jobs.activeCountForUser(body.user_id) >= LIMITS.maxPendingJobsPerUser) {
-      return fail(429, "too_many_pending_jobs", `at most ${LIMITS.maxPendingJobsPerUser} unfinished jobs per user; wait for some to finish`);
+      return fail(
+        429,
+        "too_many_pending_jobs",
+        `at most ${LIMITS.maxPendingJobsPerUser} unfinished jobs per user; wait for some to finish`,
+      );
     }
     const id = crypto.randomUUID();
     const job = this.life.transaction(() => {
@@ -177,7 +186,15 @@ export class ChainCoordinator extends DurableObject<Env> {
     if (job.reason === "no_trusted_worker") {
       return fail(422, "no_trusted_worker", "none of your trusted workers is online; pair one or try later", { job_id: job.id });
     }
-    return ok({ job_id: job.id, status: job.status === "assigned" ? "pending" : job.status, price: priceString(job.policy, job.job_type), tier: job.policy }, 201);
+    return ok(
+      {
+        job_id: job.id,
+        status: job.status === "assigned" ? "pending" : job.status,
+        price: priceString(job.policy, job.job_type),
+        tier: job.policy,
+      },
+      201,
+    );
   }
 
   async job(input: ReadInput & { waitMs: number }): Promise<Outcome<JobView>> {
@@ -250,7 +267,9 @@ export class ChainCoordinator extends DurableObject<Env> {
   async trustList(chain: Chain, userId: string): Promise<{ providers: { provider_pubkey: string; paired_at: string }[] }> {
     this.bind(chain);
     return {
-      providers: this.life.trust.list(userId).map((p) => ({ provider_pubkey: p.provider_pubkey, paired_at: new Date(p.paired_at).toISOString() })),
+      providers: this.life.trust
+        .list(userId)
+        .map((p) => ({ provider_pubkey: p.provider_pubkey, paired_at: new Date(p.paired_at).toISOString() })),
     };
   }
 

@@ -25,6 +25,11 @@ export function ok<T>(body: T, status = 200): Outcome<T> {
   return { ok: true, status, body };
 }
 
-export function fail(status: ContentfulStatusCode, code: HttpErrorCode, message: string, extra: Record<string, string> = {}): Outcome<never> {
+export function fail(
+  status: ContentfulStatusCode,
+  code: HttpErrorCode,
+  message: string,
+  extra: Record<string, string> = {},
+): Outcome<never> {
   return { ok: false, status, error: { error: code, message, ...extra } };
 }

@@ -1,11 +1,4 @@
-import {
-  type FailureReason,
-  type JobAssignMessage,
-  type JobEvent,
-  LIMITS,
-  type TaskPayload,
-  type LlmPayload,
-} from "../protocol/index.ts";
+import { type FailureReason, type JobAssignMessage, type JobEvent, LIMITS, type LlmPayload, type TaskPayload } from "../protocol/index.ts";
 import type { Listeners } from "./listeners.ts";
 import { pickBest } from "./matching.ts";
 import { closeQuietly, send, socketTag } from "./sockets.ts";

@@ -1,4 +1,15 @@
-import { type Chain, commitEndpoint, LIMITS, NETWORKS, priceMicroUsd, priceString, type QuoteQuery, type QuoteResponse, resolvePolicy, X402_SCHEME } from "../protocol/index.ts";
+import {
+  type Chain,
+  commitEndpoint,
+  LIMITS,
+  NETWORKS,
+  priceMicroUsd,
+  priceString,
+  type QuoteQuery,
+  type QuoteResponse,
+  resolvePolicy,
+  X402_SCHEME,
+} from "../protocol/index.ts";
 import type { Settings } from "./settings.ts";
 
 /** A quote needs no state: price table, AUTO resolution and what the 402 will ask for. */

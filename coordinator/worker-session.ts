@@ -147,7 +147,7 @@ export class WorkerSessions {
 
   private progress(ws: WebSocket, a: SocketAttachment, msg: JobProgressMessage): void {
     const job = this.life.jobs.get(msg.job_id);
-    if (!job || job.status !== "assigned" || job.worker_socket !== a.sid) {
+    if (job?.status !== "assigned" || job.worker_socket !== a.sid) {
       this.error(ws, "NOT_ASSIGNED", "progress for a job not assigned to this connection", msg.job_id);
       return;
     }
@@ -197,7 +197,10 @@ export class WorkerSessions {
     const workerError = workerFailure(msg.output);
     let after: JobRow | undefined;
     this.life.transaction(() => {
-      const done = workerError === null ? this.life.jobs.complete(job.id, msg.output, now) : this.life.jobs.fail(job.id, "worker_error", now, workerError);
+      const done =
+        workerError === null
+          ? this.life.jobs.complete(job.id, msg.output, now)
+          : this.life.jobs.fail(job.id, "worker_error", now, workerError);
       if (!done) return;
       this.life.jobs.saveReceipt({ ...msg.receipt, signature: msg.receipt_signature, job_id: job.id }, now);
       if (a.pubkey) this.life.workers.noteSuccess(a.pubkey);
@@ -224,7 +227,7 @@ export class WorkerSessions {
 
   private reject(ws: WebSocket, a: SocketAttachment, msg: JobRejectMessage, now: number): void {
     const job = this.life.jobs.get(msg.job_id);
-    if (!job || job.status !== "assigned" || job.worker_socket !== a.sid) {
+    if (job?.status !== "assigned" || job.worker_socket !== a.sid) {
       this.error(ws, "NOT_ASSIGNED", "reject for a job not assigned to this connection", msg.job_id);
       return;
     }

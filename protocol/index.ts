@@ -8,5 +8,6 @@ export * from "./limits.ts";
 export * from "./pricing.ts";
 export * from "./receipts.ts";
 export * from "./seeker-auth.ts";
+export * from "./tasks.ts";
 export * from "./trust.ts";
 export * from "./ws.ts";

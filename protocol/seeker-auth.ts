@@ -11,12 +11,7 @@ export const SEEKER_HEADERS = {
   signature: "x-dispatch-signature",
 } as const;
 
-export function seekerSigningString(args: {
-  method: string;
-  path: string;
-  body: string;
-  timestamp: string;
-}): string {
+export function seekerSigningString(args: { method: string; path: string; body: string; timestamp: string }): string {
   return ["dispatch-seeker-v1", args.method.toUpperCase(), args.path, sha256Hex(args.body), args.timestamp].join("\n");
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PUBKEY_HEX } from "./crypto.ts";
-import { JobType, PrivacyClass, ProviderType, Tier } from "./enums.ts";
-import { WS_ERROR_CODES } from "./errors.ts";
+import { JobType, type PrivacyClass, ProviderType, type Tier } from "./enums.ts";
+import type { WS_ERROR_CODES } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { Receipt } from "./receipts.ts";
 
@@ -23,7 +23,10 @@ export const RegisterMessage = z.object({
   /** Ours: free-form agent description for logs (version, backend, model). */
   agent: z.string().max(200).optional(),
   /** Ours: ERC-8004 agent id (decimal string) the worker claims; checked on-chain when enabled. */
-  agent_id: z.string().regex(/^\d{1,78}$/).optional(),
+  agent_id: z
+    .string()
+    .regex(/^\d{1,78}$/)
+    .optional(),
 });
 export type RegisterMessage = z.infer<typeof RegisterMessage>;
 

@@ -101,7 +101,8 @@ export class JobStore {
 
   activeCountForUser(userId: string): number {
     return (
-      this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND status IN ('pending', 'assigned')", userId)?.n ?? 0
+      this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND status IN ('pending', 'assigned')", userId)?.n ??
+      0
     );
   }
 
@@ -185,7 +186,14 @@ export class JobStore {
   }
 
   saveReceipt(
-    r: { job_id: string; provider_pubkey: string; output_hash: string; completed_at: string; payment_ref: string | null; signature: string },
+    r: {
+      job_id: string;
+      provider_pubkey: string;
+      output_hash: string;
+      completed_at: string;
+      payment_ref: string | null;
+      signature: string;
+    },
     now: number,
   ): void {
     this.sql.run(

@@ -108,7 +108,14 @@ export class WorkerStore {
    * for this job; PRIVATE jobs only to verified sockets of keys the owner has paired with.
    * Busy-ness is derived from the jobs table, so it can never drift from the truth.
    */
-  candidates(args: { jobId: string; jobType: JobType; private: boolean; userId: string; allowUnverified: boolean; now: number }): Candidate[] {
+  candidates(args: {
+    jobId: string;
+    jobType: JobType;
+    private: boolean;
+    userId: string;
+    allowUnverified: boolean;
+    now: number;
+  }): Candidate[] {
     const capability = `%"${args.jobType}"%`;
     const privacyFilter = args.private
       ? `AND c.verified = 1 AND EXISTS (SELECT 1 FROM trust_pairings t WHERE t.user_id = ? AND t.provider_pubkey = c.pubkey
