@@ -68,7 +68,7 @@ function chainApi(chain: Chain): Hono<AppEnv> {
         field: "Idempotency-Key",
       });
     }
-    const signedUser = body.privacy_class === "PRIVATE" ? requireSigner(c, text) : optionalSigner(c, text);
+    const signedUser = body.privacy_class === "PRIVATE" ? await requireSigner(c, text) : await optionalSigner(c, text);
     if (signedUser !== null && signedUser !== body.user_id) {
       throw new HttpError(403, "forbidden", "the request is signed by a different key than user_id");
     }
@@ -80,26 +80,26 @@ function chainApi(chain: Chain): Hono<AppEnv> {
   api.get("/v1/jobs/:id", async (c) => {
     const id = jobId(c.req.param("id"));
     const { wait } = validate(c.req.query(), JobQuery, "invalid_query");
-    const viewer = optionalSigner(c, "");
+    const viewer = await optionalSigner(c, "");
     return reply(await stub(c.env).job({ chain, jobId: id, viewer, waitMs: Math.round((wait ?? 0) * 1000) }));
   });
 
   api.get("/v1/jobs/:id/events", async (c) => {
     const id = jobId(c.req.param("id"));
-    const viewer = optionalSigner(c, "");
+    const viewer = await optionalSigner(c, "");
     const headers: Record<string, string> = viewer === null ? {} : { "x-dispatch-viewer": viewer };
     return stub(c.env).fetch(new Request(`https://coordinator/events?chain=${chain}&job=${encodeURIComponent(id)}`, { headers }));
   });
 
   api.get("/v1/receipts/:id", async (c) => {
     const id = jobId(c.req.param("id"));
-    return reply(await stub(c.env).receipt({ chain, jobId: id, viewer: optionalSigner(c, "") }));
+    return reply(await stub(c.env).receipt({ chain, jobId: id, viewer: await optionalSigner(c, "") }));
   });
 
   api.post("/v1/trust/create", async (c) => {
     const text = await readBody(c);
     const body = parseJson(text, TrustCreateBody);
-    const signer = requireSigner(c, text);
+    const signer = await requireSigner(c, text);
     if (signer !== body.user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
     return reply(await stub(c.env).trustCreate(chain, body.user_id));
   });
@@ -111,7 +111,7 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.get("/v1/trust/list", async (c) => {
     const { user_id } = validate(c.req.query(), TrustListQuery, "invalid_query");
-    const signer = requireSigner(c, "");
+    const signer = await requireSigner(c, "");
     if (signer !== user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
     return c.json(await stub(c.env).trustList(chain, user_id));
   });
@@ -120,7 +120,7 @@ function chainApi(chain: Chain): Hono<AppEnv> {
     const pubkey = c.req.param("pubkey");
     if (!PUBKEY_HEX.test(pubkey))
       throw new HttpError(400, "invalid_request", "provider_pubkey must be 64 lowercase hex characters", { field: "provider_pubkey" });
-    const signer = requireSigner(c, "");
+    const signer = await requireSigner(c, "");
     return reply(await stub(c.env).trustRevoke(chain, signer, pubkey));
   });
 

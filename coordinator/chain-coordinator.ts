@@ -318,7 +318,7 @@ export class ChainCoordinator extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
-      this.sessions.onMessage(ws, message);
+      await this.sessions.onMessage(ws, message);
       await this.life.scheduleAlarm();
     } catch (err) {
       console.error("webSocketMessage failed", err);

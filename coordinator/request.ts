@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ZodType } from "zod";
-import { describeIssues, LIMITS, sha256Hex, verifySeekerRequest } from "../protocol/index.ts";
+import { describeIssues, LIMITS, sha256Hex, verifySeekerRequestAsync } from "../protocol/index.ts";
 import { HttpError } from "./errors.ts";
 
 /** Reads the raw body once (bounded), so it can be both hashed for signatures and parsed. */
@@ -47,13 +47,13 @@ function signedPath(c: Context): string {
 }
 
 /** The verified signer, or null when the request carries no signature. A bad signature is an error. */
-export function optionalSigner(c: Context, body: string): string | null {
+export async function optionalSigner(c: Context, body: string): Promise<string | null> {
   if (!c.req.header("x-dispatch-signature")) return null;
   return requireSigner(c, body);
 }
 
-export function requireSigner(c: Context, body: string): string {
-  const result = verifySeekerRequest({
+export async function requireSigner(c: Context, body: string): Promise<string> {
+  const result = await verifySeekerRequestAsync({
     method: c.req.method,
     path: signedPath(c),
     body,

@@ -10,8 +10,8 @@ import {
   type RegisterMessage,
   registerChallengeMessage,
   type TrustClaimMessage,
-  verifyMessage,
-  verifyReceipt,
+  verifyMessageAsync,
+  verifyReceiptAsync,
   type WorkerMessage,
 } from "../protocol/index.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -39,7 +39,7 @@ export class WorkerSessions {
     this.allowUnverified = allowUnverified;
   }
 
-  onMessage(ws: WebSocket, raw: string | ArrayBuffer): void {
+  async onMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     const a = attachment(ws);
     if (!a) {
       closeQuietly(ws, 1011, "unknown socket");
@@ -52,7 +52,7 @@ export class WorkerSessions {
     }
     const msg: WorkerMessage = parsed.value;
     if (msg.type === "register") {
-      this.register(ws, a, msg);
+      await this.register(ws, a, msg);
       return;
     }
     if (a.pubkey === null) {
@@ -69,7 +69,7 @@ export class WorkerSessions {
         this.progress(ws, a, msg);
         return;
       case "job_complete":
-        this.complete(ws, a, msg, now);
+        await this.complete(ws, a, msg);
         return;
       case "job_reject":
         this.reject(ws, a, msg, now);
@@ -84,11 +84,10 @@ export class WorkerSessions {
     send(ws, jobId === undefined ? { type: "error", code, message } : { type: "error", code, message, job_id: jobId });
   }
 
-  private register(ws: WebSocket, a: SocketAttachment, msg: RegisterMessage): void {
-    const now = Date.now();
+  private async register(ws: WebSocket, prior: SocketAttachment, msg: RegisterMessage): Promise<void> {
     let verified = false;
     if (msg.signature !== undefined) {
-      if (!verifyMessage(registerChallengeMessage(a.nonce), msg.signature, msg.provider_pubkey)) {
+      if (!(await verifyMessageAsync(registerChallengeMessage(prior.nonce), msg.signature, msg.provider_pubkey))) {
         this.error(ws, "AUTH_FAILED", "the signature does not answer this connection's challenge for that key");
         closeQuietly(ws, CLOSE.authFailed, "auth failed");
         return;
@@ -99,6 +98,9 @@ export class WorkerSessions {
       closeQuietly(ws, CLOSE.unverifiedRefused, "unverified workers not allowed");
       return;
     }
+    // Read again after the await: another frame on this socket may have registered meanwhile.
+    const a = attachment(ws) ?? prior;
+    const now = Date.now();
     if (a.pubkey !== null && a.pubkey !== msg.provider_pubkey) {
       this.error(ws, "PUBKEY_MISMATCH", "this socket is registered with another key; open a new connection");
       return;
@@ -161,12 +163,25 @@ export class WorkerSessions {
     return false;
   }
 
-  private complete(ws: WebSocket, a: SocketAttachment, msg: JobCompleteMessage, now: number): void {
-    const job = this.life.jobs.get(msg.job_id);
-    if (!job) {
+  private async complete(ws: WebSocket, a: SocketAttachment, msg: JobCompleteMessage): Promise<void> {
+    if (!this.life.jobs.get(msg.job_id)) {
       this.error(ws, "UNKNOWN_JOB", "no such job on this chain", msg.job_id);
       return;
     }
+    const check =
+      msg.output_hash !== hashOutput(msg.output)
+        ? ({ ok: false, reason: "output_hash_mismatch" } as const)
+        : await verifyReceiptAsync({
+            receipt: msg.receipt,
+            signature: msg.receipt_signature,
+            output: msg.output,
+            jobId: msg.job_id,
+            providerPubkey: a.pubkey ?? "",
+          });
+    // Decide on the state as it is now: it may have moved while the signature was checked.
+    const now = Date.now();
+    const job = this.life.jobs.get(msg.job_id);
+    if (!job) return;
     if (job.status === "completed") {
       const stored = this.life.jobs.receipt(job.id);
       if (stored && stored.provider_pubkey === a.pubkey) {
@@ -180,16 +195,6 @@ export class WorkerSessions {
       this.error(ws, "NOT_ASSIGNED", "this job is not assigned to this worker", job.id);
       return;
     }
-    const check =
-      msg.output_hash !== hashOutput(msg.output)
-        ? ({ ok: false, reason: "output_hash_mismatch" } as const)
-        : verifyReceipt({
-            receipt: msg.receipt,
-            signature: msg.receipt_signature,
-            output: msg.output,
-            jobId: job.id,
-            providerPubkey: a.pubkey ?? "",
-          });
     if (!check.ok) {
       this.invalidReceipt(ws, a, job, check.reason, now);
       return;

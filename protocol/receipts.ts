@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PUBKEY_HEX, sha256Hex, signMessage, verifyMessage } from "./crypto.ts";
+import { PUBKEY_HEX, sha256Hex, signMessage, verifyMessage, verifyMessageAsync } from "./crypto.ts";
 
 /** The receipt, with exactly these keys in this order (the order is part of the signature). */
 export const Receipt = z.object({
@@ -55,21 +55,39 @@ export type ReceiptCheck =
  * Everything a verifier must check: the signature by the expected worker key, the receipt
  * bound to this job and this worker, and the output hash equal to the hash of the output.
  */
-export function verifyReceipt(args: {
+export function verifyReceipt(args: ReceiptCheckArgs): ReceiptCheck {
+  const bound = checkBinding(args);
+  if (!bound.ok) return bound;
+  if (!verifyMessage(canonicalReceipt(args.receipt), args.signature, args.receipt.provider_pubkey)) {
+    return { ok: false, reason: "bad_signature" };
+  }
+  return { ok: true };
+}
+
+/** `verifyReceipt` using native Ed25519 where available; for hot paths. */
+export async function verifyReceiptAsync(args: ReceiptCheckArgs): Promise<ReceiptCheck> {
+  const bound = checkBinding(args);
+  if (!bound.ok) return bound;
+  if (!(await verifyMessageAsync(canonicalReceipt(args.receipt), args.signature, args.receipt.provider_pubkey))) {
+    return { ok: false, reason: "bad_signature" };
+  }
+  return { ok: true };
+}
+
+export interface ReceiptCheckArgs {
   receipt: Receipt;
   signature: string;
   output: unknown;
   jobId: string;
   providerPubkey?: string;
-}): ReceiptCheck {
+}
+
+function checkBinding(args: ReceiptCheckArgs): ReceiptCheck {
   const { receipt } = args;
   if (receipt.job_id !== args.jobId) return { ok: false, reason: "job_mismatch" };
   if (args.providerPubkey !== undefined && receipt.provider_pubkey !== args.providerPubkey) {
     return { ok: false, reason: "provider_mismatch" };
   }
   if (receipt.output_hash !== hashOutput(args.output)) return { ok: false, reason: "output_hash_mismatch" };
-  if (!verifyMessage(canonicalReceipt(receipt), args.signature, receipt.provider_pubkey)) {
-    return { ok: false, reason: "bad_signature" };
-  }
   return { ok: true };
 }

@@ -1,4 +1,4 @@
-import { sha256Hex, signMessage, verifyMessage } from "./crypto.ts";
+import { sha256Hex, signMessage, verifyMessage, verifyMessageAsync } from "./crypto.ts";
 
 /**
  * Signed seeker requests. `user_id` is the seeker's ed25519 public key; the signature covers
@@ -37,14 +37,19 @@ export type SeekerAuthResult =
   | { ok: true; userId: string }
   | { ok: false; code: "signature_required" | "invalid_signature" | "stale_signature"; message: string };
 
-export function verifySeekerRequest(args: {
+export interface SeekerRequest {
   method: string;
   path: string;
   body: string;
   headers: { get(name: string): string | null };
   nowSeconds: number;
   skewSeconds: number;
-}): SeekerAuthResult {
+}
+
+type Prepared = { ok: true; user: string; message: string; signature: string } | Extract<SeekerAuthResult, { ok: false }>;
+
+/** Header presence and freshness: everything but the signature itself. */
+function prepare(args: SeekerRequest): Prepared {
   const user = args.headers.get(SEEKER_HEADERS.user);
   const timestamp = args.headers.get(SEEKER_HEADERS.timestamp);
   const signature = args.headers.get(SEEKER_HEADERS.signature);
@@ -59,9 +64,24 @@ export function verifySeekerRequest(args: {
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(args.nowSeconds - ts) > args.skewSeconds) {
     return { ok: false, code: "stale_signature", message: "timestamp missing or too far from now; sign again" };
   }
-  const message = seekerSigningString({ method: args.method, path: args.path, body: args.body, timestamp });
-  if (!verifyMessage(message, signature, user)) {
-    return { ok: false, code: "invalid_signature", message: "signature does not verify for this user, method, path and body" };
-  }
-  return { ok: true, userId: user };
+  return { ok: true, user, signature, message: seekerSigningString({ method: args.method, path: args.path, body: args.body, timestamp }) };
+}
+
+const INVALID = {
+  ok: false,
+  code: "invalid_signature",
+  message: "signature does not verify for this user, method, path and body",
+} as const;
+
+export function verifySeekerRequest(args: SeekerRequest): SeekerAuthResult {
+  const p = prepare(args);
+  if (!p.ok) return p;
+  return verifyMessage(p.message, p.signature, p.user) ? { ok: true, userId: p.user } : INVALID;
+}
+
+/** `verifySeekerRequest` with native Ed25519 where the runtime has it. */
+export async function verifySeekerRequestAsync(args: SeekerRequest): Promise<SeekerAuthResult> {
+  const p = prepare(args);
+  if (!p.ok) return p;
+  return (await verifyMessageAsync(p.message, p.signature, p.user)) ? { ok: true, userId: p.user } : INVALID;
 }

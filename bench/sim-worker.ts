@@ -1,0 +1,54 @@
+import WebSocket from "ws";
+import { buildReceipt, type Ed25519KeyPair, generateKeyPair, registerChallengeMessage, signMessage, signReceipt } from "../protocol/index.ts";
+
+/**
+ * A simulated worker for load tests: real WebSocket, real challenge-response, and a valid
+ * signed receipt for every job, answered at once so the figures measure the coordinator.
+ */
+export class SimWorker {
+  readonly key: Ed25519KeyPair = generateKeyPair();
+  private ws: WebSocket | null = null;
+  completed = 0;
+
+  async connect(baseUrl: string, chain: string, type: "DESKTOP" | "SEEKER" = "DESKTOP"): Promise<void> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/${chain}/v1/workers/ws`);
+    this.ws = ws;
+    await new Promise<void>((resolve, reject) => {
+      ws.once("error", reject);
+      ws.on("message", (data) => {
+        const msg = JSON.parse(data.toString()) as { type: string; nonce?: string; job_id?: string; payload?: { input?: string } };
+        if (msg.type === "challenge") {
+          ws.send(
+            JSON.stringify({
+              type: "register",
+              provider_pubkey: this.key.publicKey,
+              provider_type: type,
+              capabilities: type === "DESKTOP" ? ["LLM_INFER", "TASK"] : ["TASK"],
+              signature: signMessage(registerChallengeMessage(msg.nonce ?? ""), this.key.secretKey),
+            }),
+          );
+        } else if (msg.type === "register_ack") {
+          resolve();
+        } else if (msg.type === "job_assign" && msg.job_id) {
+          const output = { summary: (msg.payload?.input ?? "").slice(0, 40) };
+          const receipt = buildReceipt({ jobId: msg.job_id, providerPubkey: this.key.publicKey, output });
+          ws.send(
+            JSON.stringify({
+              type: "job_complete",
+              job_id: msg.job_id,
+              output,
+              output_hash: receipt.output_hash,
+              receipt,
+              receipt_signature: signReceipt(receipt, this.key.secretKey),
+            }),
+          );
+          this.completed++;
+        }
+      });
+    });
+  }
+
+  close(): void {
+    this.ws?.close();
+  }
+}
