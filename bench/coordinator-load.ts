@@ -36,7 +36,11 @@ async function runOnce(base: string, run: Run, chain: string): Promise<Record<st
         fetch(`${base}/${chain}/v1/jobs/commit/cheap`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ job_type: "TASK", user_id: `bench-${id}`, payload: { task_type: "summarize", input: "Benchmarks measure the coordinator." } }),
+          body: JSON.stringify({
+            job_type: "TASK",
+            user_id: `bench-${id}`,
+            payload: { task_type: "summarize", input: "Benchmarks measure the coordinator." },
+          }),
         }),
       );
       const { job_id } = (await commit.json()) as { job_id: string };
@@ -81,7 +85,9 @@ export async function coordinatorBench(quick: boolean): Promise<void> {
     // Warm up: the first requests compile the Worker and create the Durable Objects.
     await runOnce(base, { workers: 1, seekers: 1, jobs: 20 }, "monad");
     const floor = await baseline(base);
-    console.log(`health round trip through wrangler dev, p50: ${floor.toFixed(2)} ms (two of these per job are HTTP cost, not coordinator work)`);
+    console.log(
+      `health round trip through wrangler dev, p50: ${floor.toFixed(2)} ms (two of these per job are HTTP cost, not coordinator work)`,
+    );
     const runs: Run[] = quick
       ? [
           { workers: 1, seekers: 1, jobs: 100 },

@@ -1,5 +1,12 @@
 import WebSocket from "ws";
-import { buildReceipt, type Ed25519KeyPair, generateKeyPair, registerChallengeMessage, signMessage, signReceipt } from "../protocol/index.ts";
+import {
+  buildReceipt,
+  type Ed25519KeyPair,
+  generateKeyPair,
+  registerChallengeMessage,
+  signMessage,
+  signReceipt,
+} from "../protocol/index.ts";
 
 /**
  * A simulated worker for load tests: real WebSocket, real challenge-response, and a valid
