@@ -22,7 +22,8 @@ import { readSettings, SettingsError } from "./settings.ts";
 type AppEnv = { Bindings: Env };
 
 function reply(outcome: Outcome<unknown>): Response {
-  return outcome.ok ? Response.json(outcome.body, { status: outcome.status }) : Response.json(outcome.error, { status: outcome.status });
+  const init = { status: outcome.status, headers: outcome.headers ?? {} };
+  return outcome.ok ? Response.json(outcome.body, init) : Response.json(outcome.error, init);
 }
 
 const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -74,7 +75,10 @@ function chainApi(chain: Chain): Hono<AppEnv> {
     }
     // Tier is part of the request identity: the same key on another tier is a different request.
     const requestHash = bodyHash(`${tier}\n${JSON.stringify(body)}`);
-    return reply(await stub(c.env).commit({ chain, tier, body, idempotencyKey: key, requestHash, signedUser }));
+    const paymentHeader = c.req.header("payment-signature") ?? null;
+    return reply(
+      await stub(c.env).commit({ chain, tier, body, idempotencyKey: key, requestHash, signedUser, paymentHeader, resourceUrl: c.req.url }),
+    );
   });
 
   api.get("/v1/jobs/:id", async (c) => {

@@ -17,9 +17,11 @@ import type { Env } from "./env.ts";
 import { fail, type Outcome, ok } from "./errors.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
+import { type Admitted, isOutcome, Payments } from "./payments/service.ts";
 import { readSettings, type Settings } from "./settings.ts";
+import { Settlement } from "./settlement.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
-import { type JobRow, toJobView } from "./storage/job-store.ts";
+import { type JobRow, toJobView, wireStatus } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
 import { Sql } from "./storage/sql.ts";
 import { WorkerSessions } from "./worker-session.ts";
@@ -35,6 +37,9 @@ export interface CommitInput {
   requestHash: string;
   /** The verified signer of the request, when it was signed. */
   signedUser: string | null;
+  /** The `PAYMENT-SIGNATURE` header, when the seeker paid. */
+  paymentHeader: string | null;
+  resourceUrl: string;
 }
 
 export interface ReadInput {
@@ -52,13 +57,20 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly listeners = new Listeners();
   private readonly life: Lifecycle;
   private readonly sessions: WorkerSessions;
+  private readonly payments: Payments;
+  private readonly settlement: Settlement;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = new Sql(ctx.storage.sql);
-    this.life = new Lifecycle(ctx, this.sql, this.listeners, () => ({ allowUnverifiedWorkers: this.settings().allowUnverifiedWorkers }));
+    this.life = new Lifecycle(ctx, this.sql, this.listeners, () => ({
+      allowUnverifiedWorkers: this.settings().allowUnverifiedWorkers,
+      settleAtAssignment: this.chain() === "solana",
+    }));
+    this.payments = new Payments(() => this.settings().payments, this.life.payments);
+    this.settlement = new Settlement(this.life, this.payments);
     this.sessions = new WorkerSessions(
       this.life,
       this.listeners,
@@ -126,7 +138,12 @@ export class ChainCoordinator extends DurableObject<Env> {
       network: this.network(),
       chain: this.chain(),
       timestamp: new Date().toISOString(),
-      payments: { enabled: settings.payments.mode !== "disabled", mode: settings.payments.mode },
+      payments: {
+        enabled: settings.payments.mode !== "disabled",
+        mode: settings.payments.mode,
+        facilitator: settings.payments.facilitatorUrl,
+        outbox_pending: this.life.outbox.pendingCount(),
+      },
       allow_unverified_workers: settings.allowUnverifiedWorkers,
     };
   }
@@ -154,8 +171,38 @@ export class ChainCoordinator extends DurableObject<Env> {
         `at most ${LIMITS.maxPendingJobsPerUser} unfinished jobs per user; wait for some to finish`,
       );
     }
+    // PRIVATE work never waits for a trusted worker that is not even online: refuse before any payment.
+    if (body.privacy_class === "PRIVATE" && !this.life.workers.trustedOnline(body.user_id)) {
+      return this.commitOutcome(
+        this.storeJob(input, now, { paymentState: "disabled", paymentRef: null, payer: null }, "no_trusted_worker"),
+      );
+    }
+    const admitted = await this.payments.admit({
+      chain: input.chain,
+      tier: input.tier,
+      jobType: body.job_type,
+      header: input.paymentHeader,
+      resourceUrl: input.resourceUrl,
+      now,
+    });
+    if (isOutcome(admitted)) return admitted;
+    const job = this.storeJob(input, Date.now(), admitted, null);
+    if (job.status === "pending") this.life.pump(Date.now());
+    await this.settlement.drain();
+    await this.life.scheduleAlarm();
+    return this.commitOutcome(this.life.jobs.get(job.id) ?? job);
+  }
+
+  private storeJob(input: CommitInput, now: number, admitted: Admitted, failWith: "no_trusted_worker" | null): JobRow {
+    const { body } = input;
     const id = crypto.randomUUID();
     const job = this.life.transaction(() => {
+      // A concurrent retry with the same key may have won while the payment was verified.
+      const raced = input.idempotencyKey === null ? undefined : this.life.jobs.byIdempotencyKey(body.user_id, input.idempotencyKey);
+      if (raced) {
+        if (admitted.paymentRef) this.life.payments.release(admitted.paymentRef);
+        return raced;
+      }
       this.life.jobs.insert({
         id,
         jobType: body.job_type,
@@ -164,22 +211,19 @@ export class ChainCoordinator extends DurableObject<Env> {
         userId: body.user_id,
         payload: body.payload,
         priceMicro: priceMicroUsd(input.tier, body.job_type),
-        paymentState: "disabled",
+        paymentState: admitted.paymentState,
+        paymentRef: admitted.paymentRef,
         idempotencyKey: input.idempotencyKey,
         requestHash: input.requestHash,
         now,
         queueDeadline: now + LIMITS.queueDeadlineSeconds * 1000,
       });
-      // PRIVATE work never waits for a trusted worker that is not even online: fail fast, as the reference does.
-      if (body.privacy_class === "PRIVATE" && !this.life.workers.trustedOnline(body.user_id)) {
-        this.life.jobs.fail(id, "no_trusted_worker", now);
-      }
+      if (admitted.paymentRef) this.payments.attach(admitted.paymentRef, id, admitted.payer);
+      if (failWith) this.life.jobs.fail(id, failWith, now);
       return this.life.jobs.get(id);
     });
-    if (!job) return fail(500, "internal_error", "the job could not be stored");
-    if (job.status === "pending") this.life.pump(now);
-    await this.life.scheduleAlarm();
-    return this.commitOutcome(this.life.jobs.get(id) ?? job);
+    if (!job) throw new Error(`job ${id} vanished right after insert`);
+    return job;
   }
 
   private commitOutcome(job: JobRow): Outcome<Record<string, string>> {
@@ -189,7 +233,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     return ok(
       {
         job_id: job.id,
-        status: job.status === "assigned" ? "pending" : job.status,
+        status: wireStatus(job.status),
         price: priceString(job.policy, job.job_type),
         tier: job.policy,
       },
@@ -319,6 +363,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
       await this.sessions.onMessage(ws, message);
+      await this.settlement.drain();
       await this.life.scheduleAlarm();
     } catch (err) {
       console.error("webSocketMessage failed", err);
@@ -354,6 +399,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     // The platform just consumed the alarm; forget the cached time so the next one is always set.
     this.life.forgetAlarm();
     this.life.sweep(Date.now());
+    await this.settlement.drain();
     await this.life.scheduleAlarm();
   }
 }

@@ -19,7 +19,9 @@ export class HttpError extends Error {
 }
 
 /** What the DO answers over RPC: either a body or a typed error, never a thrown exception across the boundary. */
-export type Outcome<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: Record<string, string> };
+export type Outcome<T> =
+  | { ok: true; status: number; body: T; headers?: Record<string, string> }
+  | { ok: false; status: number; error: Record<string, string>; headers?: Record<string, string> };
 
 export function ok<T>(body: T, status = 200): Outcome<T> {
   return { ok: true, status, body };

@@ -3,6 +3,8 @@ import type { Listeners } from "./listeners.ts";
 import { pickBest } from "./matching.ts";
 import { closeQuietly, send, socketTag } from "./sockets.ts";
 import { type JobRow, JobStore, wireStatus } from "./storage/job-store.ts";
+import { OutboxStore } from "./storage/outbox-store.ts";
+import { PaymentStore } from "./storage/payment-store.ts";
 import type { Sql } from "./storage/sql.ts";
 import { TrustStore } from "./storage/trust-store.ts";
 import { WorkerStore } from "./storage/worker-store.ts";
@@ -14,6 +16,8 @@ const PUMP_BATCH = 200;
 
 export interface LifecycleOptions {
   allowUnverifiedWorkers: boolean;
+  /** Solana payments cannot wait for completion (blockhashes expire): settle at assignment. */
+  settleAtAssignment: boolean;
 }
 
 const TERMINAL = new Set(["completed", "failed"]);
@@ -38,6 +42,8 @@ export class Lifecycle {
   readonly jobs: JobStore;
   readonly workers: WorkerStore;
   readonly trust: TrustStore;
+  readonly outbox: OutboxStore;
+  readonly payments: PaymentStore;
   private readonly ctx: DurableObjectState;
   private readonly listeners: Listeners;
   private readonly options: () => LifecycleOptions;
@@ -48,6 +54,8 @@ export class Lifecycle {
     this.jobs = new JobStore(sql);
     this.workers = new WorkerStore(sql);
     this.trust = new TrustStore(sql);
+    this.outbox = new OutboxStore(sql);
+    this.payments = new PaymentStore(sql);
     this.listeners = listeners;
     this.options = options;
   }
@@ -81,6 +89,7 @@ export class Lifecycle {
         const deadline = now + executionMs(job);
         if (!this.jobs.assign(job.id, best.socket_id, best.pubkey, now, deadline)) continue;
         this.workers.noteAssigned(best.pubkey, now);
+        if (job.payment_state === "verified" && this.options().settleAtAssignment) this.outbox.enqueue("settle", job.id, now);
         const payload = JSON.parse(job.payload) as LlmPayload | TaskPayload;
         sends.push({
           sid: best.socket_id,
@@ -183,7 +192,9 @@ export class Lifecycle {
 
   /** Points the single alarm at the earliest deadline in SQL (or clears it). */
   async scheduleAlarm(): Promise<void> {
-    const candidates = [this.jobs.earliestDeadline(), this.workers.earliestStaleDeadline()].filter((t): t is number => t !== null);
+    const candidates = [this.jobs.earliestDeadline(), this.workers.earliestStaleDeadline(), this.outbox.earliestDue()].filter(
+      (t): t is number => t !== null,
+    );
     const next = candidates.length > 0 ? Math.min(...candidates) : null;
     if (next === this.alarmAt) return;
     this.alarmAt = next;

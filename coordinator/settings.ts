@@ -1,11 +1,20 @@
 import type { Chain } from "../protocol/index.ts";
 import type { Env } from "./env.ts";
 
-export type PaymentsMode = "disabled";
+export type PaymentsMode = "disabled" | "x402";
+
+export interface PaymentSettings {
+  mode: PaymentsMode;
+  facilitatorUrl: string | null;
+  payTo: string | null;
+  asset: string | null;
+  /** Scheme extras for the asset, e.g. the EIP-712 domain `{name, version}` of an EVM token. */
+  assetExtra: Record<string, unknown>;
+}
 
 export interface Settings {
   allowUnverifiedWorkers: boolean;
-  payments: { mode: PaymentsMode; payTo: string | null; asset: string | null };
+  payments: PaymentSettings;
 }
 
 export class SettingsError extends Error {}
@@ -17,18 +26,38 @@ function flag(name: string, raw: string | undefined, fallback: boolean): boolean
   throw new SettingsError(`${name} must be "true" or "false", got ${JSON.stringify(raw)}`);
 }
 
-/** Reads and checks the vars once; a bad value is a clear configuration error, not a guess. */
+function perChain(env: Env, base: string, chain: Chain): string | null {
+  const value = (env as unknown as Record<string, string | undefined>)[`${base}_${chain.toUpperCase()}`];
+  return value ? value : null;
+}
+
+/** Reads and checks the vars; a bad value is a clear configuration error, never a guess. */
 export function readSettings(env: Env, chain: Chain): Settings {
   const mode = env.PAYMENTS_MODE || "disabled";
-  if (mode !== "disabled") {
-    // x402 verification and settlement arrive with the on-chain layer; refusing an unknown
-    // mode beats silently running unpaid jobs while the operator believes payments are on.
-    throw new SettingsError(`PAYMENTS_MODE ${JSON.stringify(mode)} is not available in this build; use "disabled"`);
+  if (mode !== "disabled" && mode !== "x402") {
+    throw new SettingsError(`PAYMENTS_MODE must be "disabled" or "x402", got ${JSON.stringify(mode)}`);
   }
-  const payTo = (chain === "monad" ? env.PAY_TO_MONAD : env.PAY_TO_SOLANA) || null;
-  const asset = (chain === "monad" ? env.ASSET_MONAD : env.ASSET_SOLANA) || null;
-  return {
-    allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true),
-    payments: { mode, payTo, asset },
+  const payments: PaymentSettings = {
+    mode,
+    facilitatorUrl: env.FACILITATOR_URL || null,
+    payTo: perChain(env, "PAY_TO", chain),
+    asset: perChain(env, "ASSET", chain),
+    assetExtra: {},
   };
+  const name = perChain(env, "ASSET_NAME", chain);
+  const version = perChain(env, "ASSET_VERSION", chain);
+  if (name) payments.assetExtra.name = name;
+  if (version) payments.assetExtra.version = version;
+  if (mode === "x402") {
+    // Running "paid" routes without a way to verify payments would hand out free work.
+    const missing = [
+      ["FACILITATOR_URL", payments.facilitatorUrl],
+      [`PAY_TO_${chain.toUpperCase()}`, payments.payTo],
+      [`ASSET_${chain.toUpperCase()}`, payments.asset],
+    ]
+      .filter(([, v]) => !v)
+      .map(([k]) => k);
+    if (missing.length > 0) throw new SettingsError(`PAYMENTS_MODE "x402" needs ${missing.join(", ")}`);
+  }
+  return { allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true), payments };
 }

@@ -182,7 +182,7 @@ export class WorkerSessions {
     const now = Date.now();
     const job = this.life.jobs.get(msg.job_id);
     if (!job) return;
-    if (job.status === "completed") {
+    if (job.status === "completed" || job.status === "settling") {
       const stored = this.life.jobs.receipt(job.id);
       if (stored && stored.provider_pubkey === a.pubkey) {
         send(ws, { type: "job_complete_ack", job_id: job.id, status: "already_completed" });
@@ -202,11 +202,15 @@ export class WorkerSessions {
     const workerError = workerFailure(msg.output);
     let after: JobRow | undefined;
     this.life.transaction(() => {
+      // A paid job's result waits for its settlement; an unpaid one is released at once.
       const done =
-        workerError === null
-          ? this.life.jobs.complete(job.id, msg.output, now)
-          : this.life.jobs.fail(job.id, "worker_error", now, workerError);
+        workerError !== null
+          ? this.life.jobs.fail(job.id, "worker_error", now, workerError)
+          : job.payment_state === "verified"
+            ? this.life.jobs.settling(job.id, msg.output)
+            : this.life.jobs.complete(job.id, msg.output, now);
       if (!done) return;
+      if (workerError === null && job.payment_state === "verified") this.life.outbox.enqueue("settle", job.id, now);
       this.life.jobs.saveReceipt({ ...msg.receipt, signature: msg.receipt_signature, job_id: job.id }, now);
       if (a.pubkey) this.life.workers.noteSuccess(a.pubkey);
       after = this.life.jobs.get(job.id);

@@ -24,8 +24,12 @@ export type ProviderType = z.infer<typeof ProviderType>;
 export const JobStatus = z.enum(["pending", "completed", "failed"]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
-/** Our finer lifecycle stage, reported beside `status` so reference clients keep working. */
-export const JobStage = z.enum(["pending", "assigned", "completed", "failed"]);
+/**
+ * Our finer lifecycle stage, reported beside `status` so reference clients keep working.
+ * `settling`: the work is done and verified, the payment is being settled; the result is
+ * released only once it is.
+ */
+export const JobStage = z.enum(["pending", "assigned", "settling", "completed", "failed"]);
 export type JobStage = z.infer<typeof JobStage>;
 
 export const TaskType = z.enum(["summarize", "classify", "extract_json"]);

@@ -9,6 +9,8 @@ export const HTTP_ERROR_CODES = [
   "unknown_chain",
   "payment_required",
   "payment_invalid",
+  "payment_already_used",
+  "payment_unavailable",
   "no_trusted_worker",
   "signature_required",
   "invalid_signature",
@@ -54,5 +56,6 @@ export const FAILURE_REASONS = [
   "worker_timeout",
   "worker_error",
   "invalid_receipt",
+  "payment_failed",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

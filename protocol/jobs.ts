@@ -140,7 +140,7 @@ export const HealthResponse = z.object({
   network: z.string(),
   chain: z.string(),
   timestamp: z.string(),
-  payments: z.object({ enabled: z.boolean(), mode: z.string() }),
+  payments: z.object({ enabled: z.boolean(), mode: z.string(), facilitator: z.string().nullable(), outbox_pending: z.number().int() }),
   allow_unverified_workers: z.boolean(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

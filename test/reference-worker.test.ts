@@ -32,9 +32,9 @@ class ReferenceWorker {
         ),
       );
       this.ws.on("message", (data) => {
-        const msg = JSON.parse(data.toString()) as { type: string } & Partial<Assign>;
+        const msg = JSON.parse(data.toString()) as { type: string; job_id?: string };
         if (msg.type === "register_ack") resolve();
-        if (msg.type === "job_assign") this.answer(msg as Assign);
+        if (msg.type === "job_assign") this.answer(msg as unknown as Assign);
         // Unknown types (challenge, job_complete_ack) are ignored, as reference workers do.
       });
     });

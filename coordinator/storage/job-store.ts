@@ -58,6 +58,7 @@ export interface NewJob {
   payload: unknown;
   priceMicro: number;
   paymentState: PaymentState;
+  paymentRef: string | null;
   idempotencyKey: string | null;
   requestHash: string;
   now: number;
@@ -73,9 +74,9 @@ export class JobStore {
 
   insert(job: NewJob): void {
     this.sql.run(
-      `INSERT INTO jobs (id, job_type, policy, privacy_class, user_id, payload, status, price_micro, payment_state,
+      `INSERT INTO jobs (id, job_type, policy, privacy_class, user_id, payload, status, price_micro, payment_state, payment_ref,
         idempotency_key, request_hash, created_at, queue_deadline)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
       job.id,
       job.jobType,
       job.tier,
@@ -84,6 +85,7 @@ export class JobStore {
       JSON.stringify(job.payload),
       job.priceMicro,
       job.paymentState,
+      job.paymentRef,
       job.idempotencyKey,
       job.requestHash,
       job.now,
@@ -167,12 +169,43 @@ export class JobStore {
     );
   }
 
+  /** The work is done and verified; the result waits (unreleased) until the payment settles. */
+  settling(id: string, output: unknown): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'settling', result = ?, worker_socket = NULL, exec_deadline = NULL
+         WHERE id = ? AND status IN ('pending', 'assigned')`,
+        JSON.stringify(output),
+        id,
+      ) === 1
+    );
+  }
+
+  /** Settlement succeeded: a settling job completes; one that failed meanwhile is owed a refund. */
+  settled(id: string, transaction: string, now: number): void {
+    this.sql.run(
+      `UPDATE jobs SET payment_tx = ?,
+         payment_state = CASE WHEN status = 'failed' THEN 'refund_due' ELSE 'settled' END,
+         completed_at = CASE WHEN status = 'settling' THEN ? ELSE completed_at END,
+         status = CASE WHEN status = 'settling' THEN 'completed' ELSE status END
+       WHERE id = ? AND payment_state = 'verified'`,
+      transaction,
+      now,
+      id,
+    );
+  }
+
+  /**
+   * A failed job is never charged: an unsettled payment is voided, and one already settled
+   * (Solana settles at assignment) is recorded as a refund due.
+   */
   fail(id: string, reason: FailureReason, now: number, message?: string): boolean {
     const result = message === undefined ? { error: reason } : { error: reason, message };
     return (
       this.sql.run(
-        `UPDATE jobs SET status = 'failed', reason = ?, result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?
-         WHERE id = ? AND status IN ('pending', 'assigned')`,
+        `UPDATE jobs SET status = 'failed', reason = ?, result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?,
+           payment_state = CASE payment_state WHEN 'verified' THEN 'voided' WHEN 'settled' THEN 'refund_due' ELSE payment_state END
+         WHERE id = ? AND status IN ('pending', 'assigned', 'settling')`,
         reason,
         JSON.stringify(result),
         now,
@@ -238,7 +271,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The reference status set: `assigned` reads as `pending` on the wire, with our `stage` beside it. */
 export function wireStatus(stage: JobStage): "pending" | "completed" | "failed" {
-  return stage === "assigned" ? "pending" : stage;
+  return stage === "assigned" || stage === "settling" ? "pending" : stage;
 }
 
 export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network: string): JobView {
@@ -249,18 +282,20 @@ export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network:
     job_type: job.job_type,
     policy: job.policy,
     privacy_class: job.privacy_class,
-    result: job.result === null ? null : (JSON.parse(job.result) as unknown),
-    receipt: receipt
-      ? {
-          job_id: receipt.job_id,
-          provider_pubkey: receipt.provider_pubkey,
-          output_hash: receipt.output_hash,
-          completed_at: receipt.completed_at,
-          payment_ref: receipt.payment_ref,
-          signature: receipt.signature,
-          verified: receipt.verified === 1,
-        }
-      : null,
+    // Nothing is released before the payment settles.
+    result: job.result === null || job.status === "settling" ? null : (JSON.parse(job.result) as unknown),
+    receipt:
+      receipt && job.status !== "settling"
+        ? {
+            job_id: receipt.job_id,
+            provider_pubkey: receipt.provider_pubkey,
+            output_hash: receipt.output_hash,
+            completed_at: receipt.completed_at,
+            payment_ref: receipt.payment_ref,
+            signature: receipt.signature,
+            verified: receipt.verified === 1,
+          }
+        : null,
     payment: {
       state: job.payment_state,
       price: formatPrice(job.price_micro),

@@ -93,6 +93,34 @@ const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // v2: x402 payments (one payment pays one job) and the outbox of external writes.
+  `
+  CREATE TABLE IF NOT EXISTS payments (
+    payment_id TEXT PRIMARY KEY,
+    job_id TEXT,
+    network TEXT NOT NULL,
+    payer TEXT,
+    amount TEXT NOT NULL,
+    requirements TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS payments_by_job ON payments(job_id);
+
+  CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '{}',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    done_at INTEGER
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS outbox_by_ref ON outbox(kind, ref);
+  CREATE INDEX IF NOT EXISTS outbox_due ON outbox(done_at, next_attempt_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

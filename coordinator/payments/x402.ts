@@ -1,0 +1,134 @@
+import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, HTTPFacilitatorClient } from "@x402/core/http";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
+import { type Chain, type JobType, NETWORKS, priceMicroUsd, priceString, sha256Hex, type Tier, X402_SCHEME } from "../../protocol/index.ts";
+import type { PaymentSettings } from "../settings.ts";
+
+export type { PaymentPayload, PaymentRequirements };
+
+/**
+ * How long a payment authorization must stay valid: queue deadline + execution deadline of the
+ * longest job + settlement, with margin, since EVM jobs settle only when they complete.
+ */
+export const MAX_TIMEOUT_SECONDS = 300;
+
+/** The x402 v2 requirement for one (tier, job type) on this chain: the quoted price, exactly. */
+export function requirementsFor(
+  settings: PaymentSettings,
+  chain: Chain,
+  tier: Tier,
+  jobType: JobType,
+  facilitatorExtra: Record<string, unknown> = {},
+): PaymentRequirements {
+  return {
+    scheme: X402_SCHEME[chain],
+    network: NETWORKS[chain] as PaymentRequirements["network"],
+    // USDC has 6 decimals: micro-USD are its atomic units.
+    amount: String(priceMicroUsd(tier, jobType)),
+    asset: settings.asset ?? "",
+    payTo: settings.payTo ?? "",
+    maxTimeoutSeconds: MAX_TIMEOUT_SECONDS,
+    extra: { ...facilitatorExtra, ...settings.assetExtra },
+  };
+}
+
+export function paymentRequired(
+  resourceUrl: string,
+  tier: Tier,
+  jobType: JobType,
+  accepts: PaymentRequirements,
+  error?: string,
+): PaymentRequired {
+  return {
+    x402Version: 2,
+    ...(error === undefined ? {} : { error }),
+    resource: {
+      url: resourceUrl,
+      description: `Dispatch ${jobType} job, ${tier} tier (${priceString(tier, jobType)})`,
+      mimeType: "application/json",
+    },
+    accepts: [accepts],
+  };
+}
+
+export function paymentRequiredHeaders(body: PaymentRequired): Record<string, string> {
+  return { "payment-required": encodePaymentRequiredHeader(body), "cache-control": "private, no-store" };
+}
+
+/** Decodes `PAYMENT-SIGNATURE`; null when it is not a v2 payment payload. */
+export function decodePayment(header: string): PaymentPayload | null {
+  try {
+    const payload = decodePaymentSignatureHeader(header);
+    if (payload?.x402Version !== 2 || typeof payload.payload !== "object" || payload.payload === null) return null;
+    return payload;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What makes a payment unique: its signed part (an EIP-3009 authorization with its nonce, or a
+ * signed Solana transaction). One payment pays for one job, so this is stored with a unique key.
+ */
+export function paymentId(payload: PaymentPayload): string {
+  return sha256Hex(`${payload.accepted?.network ?? ""}\n${canonicalJson(payload.payload)}`);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** The facilitator, through the official HTTP client. Created per object, never at module scope. */
+export class Facilitator {
+  private readonly client: HTTPFacilitatorClient;
+  private supported: Promise<Map<string, Record<string, unknown>>> | null = null;
+
+  constructor(url: string) {
+    this.client = new HTTPFacilitatorClient({ url, timeoutMs: 30_000 });
+  }
+
+  /** Scheme extras the facilitator announces (e.g. the Solana fee payer), cached per object. */
+  async extraFor(scheme: string, network: string): Promise<Record<string, unknown>> {
+    this.supported ??= this.client.getSupported().then((s) => new Map(s.kinds.map((k) => [`${k.scheme}|${k.network}`, k.extra ?? {}])));
+    try {
+      return (await this.supported).get(`${scheme}|${network}`) ?? {};
+    } catch (err) {
+      this.supported = null;
+      throw err;
+    }
+  }
+
+  /** The facilitator's verdict; throws only when it could not give one (unreachable, malformed). */
+  async verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
+    try {
+      return await this.client.verify(payload, requirements);
+    } catch (err) {
+      // The client throws a VerifyError for a non-200 verdict; it is still a verdict.
+      const reason = (err as { invalidReason?: string }).invalidReason;
+      if (reason) return { isValid: false, invalidReason: reason, invalidMessage: (err as { invalidMessage?: string }).invalidMessage };
+      throw err;
+    }
+  }
+
+  async settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
+    try {
+      return await this.client.settle(payload, requirements);
+    } catch (err) {
+      const reason = (err as { errorReason?: string }).errorReason;
+      if (reason) {
+        return {
+          success: false,
+          errorReason: reason,
+          errorMessage: (err as { errorMessage?: string }).errorMessage,
+          transaction: "",
+          network: requirements.network,
+        };
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type { Lifecycle } from "./lifecycle.ts";
+import type { Payments } from "./payments/service.ts";
+import type { OutboxRow } from "./storage/outbox-store.ts";
+
+/** After this many failed attempts (about four minutes of backoff) a settlement is given up. */
+const MAX_SETTLE_ATTEMPTS = 8;
+const DRAIN_BATCH = 20;
+
+/**
+ * Drains the outbox: settles payments for finished work (and, on Solana, at assignment).
+ * A job is released only once its payment settled; a payment is never settled for a job
+ * that failed first.
+ */
+export class Settlement {
+  private readonly life: Lifecycle;
+  private readonly payments: Payments;
+
+  constructor(life: Lifecycle, payments: Payments) {
+    this.life = life;
+    this.payments = payments;
+  }
+
+  async drain(now = Date.now()): Promise<void> {
+    for (const row of this.life.outbox.due(now, DRAIN_BATCH)) {
+      if (!this.life.outbox.begin(row.id, now, row.attempts)) continue;
+      try {
+        await this.run(row);
+      } catch (err) {
+        console.error(`outbox: ${row.kind} ${row.ref} failed`, err);
+        this.life.outbox.failed(row.id, err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+
+  private async run(row: OutboxRow): Promise<void> {
+    if (row.kind === "settle") await this.settle(row);
+  }
+
+  private async settle(row: OutboxRow): Promise<void> {
+    const { jobs, outbox } = this.life;
+    const job = jobs.get(row.ref);
+    if (!job?.payment_ref || job.payment_state !== "verified" || job.status === "failed") {
+      // Nothing to charge: no payment, already settled, or the job failed (never charged).
+      outbox.done(row.id, Date.now());
+      return;
+    }
+    const result = await this.payments.settle(job.payment_ref);
+    const now = Date.now();
+    if (result.ok) {
+      this.life.transaction(() => {
+        jobs.settled(job.id, result.transaction, now);
+        outbox.done(row.id, now);
+      });
+      this.life.announce(jobs.get(job.id));
+      return;
+    }
+    if (result.final || row.attempts + 1 >= MAX_SETTLE_ATTEMPTS) {
+      this.life.transaction(() => {
+        jobs.fail(job.id, "payment_failed", now, `settlement failed: ${result.reason}`);
+        outbox.done(row.id, now);
+      });
+      this.life.announce(jobs.get(job.id));
+      return;
+    }
+    outbox.failed(row.id, result.reason);
+  }
+}

@@ -1,0 +1,81 @@
+import type { Sql } from "./sql.ts";
+
+export type OutboxKind = "settle";
+
+export interface OutboxRow {
+  [key: string]: SqlStorageValue;
+  id: number;
+  kind: OutboxKind;
+  ref: string;
+  body: string;
+  attempts: number;
+  next_attempt_at: number;
+}
+
+/** Backoff between attempts: 1 s, 2 s, 4 s ... capped at a minute. */
+export function backoffMs(attempts: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * External writes (settlements now; chain writes later) are recorded here in the same
+ * transaction as the state change that needs them, then drained, retried with backoff, and
+ * never lost on a restart: the alarm picks up whatever is due.
+ */
+export class OutboxStore {
+  private readonly sql: Sql;
+  constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  enqueue(kind: OutboxKind, ref: string, now: number, body: unknown = {}): void {
+    this.sql.run(
+      "INSERT INTO outbox (kind, ref, body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(kind, ref) DO NOTHING",
+      kind,
+      ref,
+      JSON.stringify(body),
+      now,
+      now,
+    );
+  }
+
+  due(now: number, limit: number): OutboxRow[] {
+    return this.sql.all<OutboxRow>(
+      "SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+      now,
+      limit,
+    );
+  }
+
+  /**
+   * Takes an item for one attempt: pushes its next try out first, so a crash mid-call retries
+   * later rather than in a loop, and the attempt count guard lets only one drain take it.
+   */
+  begin(id: number, now: number, attempts: number): boolean {
+    return (
+      this.sql.run(
+        "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE id = ? AND attempts = ? AND done_at IS NULL",
+        attempts + 1,
+        now + backoffMs(attempts + 1),
+        id,
+        attempts,
+      ) === 1
+    );
+  }
+
+  done(id: number, now: number): void {
+    this.sql.run("UPDATE outbox SET done_at = ?, last_error = NULL WHERE id = ?", now, id);
+  }
+
+  failed(id: number, error: string): void {
+    this.sql.run("UPDATE outbox SET last_error = ? WHERE id = ?", error.slice(0, 500), id);
+  }
+
+  earliestDue(): number | null {
+    return this.sql.first<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL")?.t ?? null;
+  }
+
+  pendingCount(): number {
+    return this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL")?.n ?? 0;
+  }
+}
