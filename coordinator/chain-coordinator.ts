@@ -13,13 +13,14 @@ import {
   toHex,
   verifyReceipt,
 } from "../protocol/index.ts";
+import { TrustLayer } from "./chain/trust-layer.ts";
 import type { Env } from "./env.ts";
 import { fail, type Outcome, ok } from "./errors.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
+import { OutboxDrain } from "./outbox-drain.ts";
 import { type Admitted, isOutcome, Payments } from "./payments/service.ts";
 import { readSettings, type Settings } from "./settings.ts";
-import { Settlement } from "./settlement.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
 import { type JobRow, toJobView, wireStatus } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
@@ -58,7 +59,8 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly life: Lifecycle;
   private readonly sessions: WorkerSessions;
   private readonly payments: Payments;
-  private readonly settlement: Settlement;
+  private readonly outbox: OutboxDrain;
+  private readonly trustLayer: TrustLayer;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
@@ -70,12 +72,18 @@ export class ChainCoordinator extends DurableObject<Env> {
       settleAtAssignment: this.chain() === "solana",
     }));
     this.payments = new Payments(() => this.settings().payments, this.life.payments);
-    this.settlement = new Settlement(this.life, this.payments);
+    this.trustLayer = new TrustLayer(this.life, this.sql, () => this.settings().onchain);
+    this.life.hooks = {
+      jobFinished: (job, success, outputHash, now) => this.trustLayer.onJobFinished(job, success, outputHash, now),
+      deadlines: () => [this.trustLayer.nextBatchAt()],
+    };
+    this.outbox = new OutboxDrain(this.life, this.payments, this.trustLayer);
     this.sessions = new WorkerSessions(
       this.life,
       this.listeners,
       () => this.chain(),
       () => this.settings().allowUnverifiedWorkers,
+      this.trustLayer,
     );
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
@@ -145,6 +153,9 @@ export class ChainCoordinator extends DurableObject<Env> {
         outbox_pending: this.life.outbox.pendingCount(),
       },
       allow_unverified_workers: settings.allowUnverifiedWorkers,
+      onchain: settings.onchain
+        ? { enabled: true, reputation_registry: settings.onchain.reputationRegistry, receipt_anchor: settings.onchain.receiptAnchor }
+        : { enabled: false, reputation_registry: null, receipt_anchor: null },
     };
   }
 
@@ -188,7 +199,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     if (isOutcome(admitted)) return admitted;
     const job = this.storeJob(input, Date.now(), admitted, null);
     if (job.status === "pending") this.life.pump(Date.now());
-    await this.settlement.drain();
+    await this.outbox.drain();
     await this.life.scheduleAlarm();
     return this.commitOutcome(this.life.jobs.get(job.id) ?? job);
   }
@@ -271,7 +282,14 @@ export class ChainCoordinator extends DurableObject<Env> {
     // Re-verified on every read against the stored output, so storage corruption cannot pass as verified.
     const output = job.status === "completed" ? (JSON.parse(job.result) as unknown) : undefined;
     const check = output === undefined ? { ok: false } : verifyReceipt({ receipt, signature: stored.signature, output, jobId: job.id });
-    return ok({ job_id: job.id, receipt, signature: stored.signature, verified: check.ok, output_hash: stored.output_hash, anchor: null });
+    return ok({
+      job_id: job.id,
+      receipt,
+      signature: stored.signature,
+      verified: check.ok,
+      output_hash: stored.output_hash,
+      anchor: this.trustLayer.proof(job.id),
+    });
   }
 
   private readDenied(job: JobRow | undefined, viewer: string | null): Outcome<never> | null {
@@ -363,7 +381,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
       await this.sessions.onMessage(ws, message);
-      await this.settlement.drain();
+      await this.outbox.drain();
       await this.life.scheduleAlarm();
     } catch (err) {
       console.error("webSocketMessage failed", err);
@@ -399,7 +417,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     // The platform just consumed the alarm; forget the cached time so the next one is always set.
     this.life.forgetAlarm();
     this.life.sweep(Date.now());
-    await this.settlement.drain();
+    await this.outbox.drain();
     await this.life.scheduleAlarm();
   }
 }

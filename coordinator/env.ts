@@ -14,4 +14,14 @@ export interface Env {
   ASSET_VERSION_MONAD?: string;
   ASSET_NAME_SOLANA?: string;
   ASSET_VERSION_SOLANA?: string;
+  EVM_RPC_URL?: string;
+  IDENTITY_REGISTRY?: string;
+  REPUTATION_REGISTRY?: string;
+  RECEIPT_ANCHOR?: string;
+  /** Secrets: put them in .dev.vars or `wrangler secret put`, never in wrangler.toml. */
+  COORDINATOR_KEY_MONAD?: string;
+  COORDINATOR_KEY_SOLANA?: string;
+  REPUTATION_CLIENTS?: string;
+  ANCHOR_BATCH_SIZE?: string;
+  ANCHOR_INTERVAL_SECONDS?: string;
 }

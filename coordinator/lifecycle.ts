@@ -14,6 +14,14 @@ const BENCH_MS = 60_000;
 /** Pending jobs looked at per matching pass; the rest wait for the next free slot. */
 const PUMP_BATCH = 200;
 
+/** What the rest of the object wants to hear about, set once by the Durable Object. */
+export interface LifecycleHooks {
+  /** Inside the job's transaction: a worker finished a job (or failed it by timing out). */
+  jobFinished(job: JobRow, success: boolean, outputHash: string | null, now: number): void;
+  /** Other deadlines the alarm must honour (receipt batching). */
+  deadlines(): (number | null)[];
+}
+
 export interface LifecycleOptions {
   allowUnverifiedWorkers: boolean;
   /** Solana payments cannot wait for completion (blockhashes expire): settle at assignment. */
@@ -48,6 +56,7 @@ export class Lifecycle {
   private readonly listeners: Listeners;
   private readonly options: () => LifecycleOptions;
   private alarmAt: number | null = null;
+  hooks: LifecycleHooks = { jobFinished: () => {}, deadlines: () => [] };
 
   constructor(ctx: DurableObjectState, sql: Sql, listeners: Listeners, options: () => LifecycleOptions) {
     this.ctx = ctx;
@@ -182,6 +191,7 @@ export class Lifecycle {
       if (job.worker_pubkey) {
         this.jobs.exclude(job.id, job.worker_pubkey, "timeout");
         this.workers.noteFailure(job.worker_pubkey, now, BENCH_MS);
+        this.hooks.jobFinished(job, false, null, now);
       }
       after = this.requeueOrFail(job, "worker_timeout", now);
     });
@@ -192,9 +202,12 @@ export class Lifecycle {
 
   /** Points the single alarm at the earliest deadline in SQL (or clears it). */
   async scheduleAlarm(): Promise<void> {
-    const candidates = [this.jobs.earliestDeadline(), this.workers.earliestStaleDeadline(), this.outbox.earliestDue()].filter(
-      (t): t is number => t !== null,
-    );
+    const candidates = [
+      this.jobs.earliestDeadline(),
+      this.workers.earliestStaleDeadline(),
+      this.outbox.earliestDue(),
+      ...this.hooks.deadlines(),
+    ].filter((t): t is number => t !== null);
     const next = candidates.length > 0 ? Math.min(...candidates) : null;
     if (next === this.alarmAt) return;
     this.alarmAt = next;

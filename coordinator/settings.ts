@@ -12,9 +12,25 @@ export interface PaymentSettings {
   assetExtra: Record<string, unknown>;
 }
 
+/** The EVM trust layer (ERC-8004 registries and the receipt anchor), shared by both chains. */
+export interface OnChainSettings {
+  rpcUrl: string;
+  identityRegistry: `0x${string}`;
+  reputationRegistry: `0x${string}`;
+  receiptAnchor: `0x${string}` | null;
+  /** This chain object's own signing key: one key per object keeps nonces from colliding. */
+  coordinatorKey: `0x${string}`;
+  /** Whose feedback counts in reputation (ERC-8004 `getSummary` needs a non-empty list). */
+  reputationClients: `0x${string}`[];
+  anchorBatchSize: number;
+  anchorIntervalMs: number;
+}
+
 export interface Settings {
   allowUnverifiedWorkers: boolean;
   payments: PaymentSettings;
+  /** Null when no EVM RPC is configured: identity links, feedback and anchoring are off. */
+  onchain: OnChainSettings | null;
 }
 
 export class SettingsError extends Error {}
@@ -59,5 +75,46 @@ export function readSettings(env: Env, chain: Chain): Settings {
       .map(([k]) => k);
     if (missing.length > 0) throw new SettingsError(`PAYMENTS_MODE "x402" needs ${missing.join(", ")}`);
   }
-  return { allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true), payments };
+  return {
+    allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true),
+    payments,
+    onchain: readOnChain(env, chain),
+  };
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const KEY = /^0x[0-9a-fA-F]{64}$/;
+
+function address(name: string, raw: string | undefined): `0x${string}` {
+  if (!raw || !ADDRESS.test(raw)) throw new SettingsError(`${name} must be a 0x-prefixed 20-byte address when EVM_RPC_URL is set`);
+  return raw as `0x${string}`;
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new SettingsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function readOnChain(env: Env, chain: Chain): OnChainSettings | null {
+  if (!env.EVM_RPC_URL) return null;
+  const keyName = `COORDINATOR_KEY_${chain.toUpperCase()}`;
+  const key = perChain(env, "COORDINATOR_KEY", chain);
+  if (!key || !KEY.test(key)) throw new SettingsError(`${keyName} must be a 0x-prefixed 32-byte private key when EVM_RPC_URL is set`);
+  const clients = (env.REPUTATION_CLIENTS ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((a) => address("REPUTATION_CLIENTS", a));
+  return {
+    rpcUrl: env.EVM_RPC_URL,
+    identityRegistry: address("IDENTITY_REGISTRY", env.IDENTITY_REGISTRY),
+    reputationRegistry: address("REPUTATION_REGISTRY", env.REPUTATION_REGISTRY),
+    receiptAnchor: env.RECEIPT_ANCHOR ? address("RECEIPT_ANCHOR", env.RECEIPT_ANCHOR) : null,
+    coordinatorKey: key as `0x${string}`,
+    reputationClients: clients,
+    anchorBatchSize: positiveInt("ANCHOR_BATCH_SIZE", env.ANCHOR_BATCH_SIZE, 64),
+    anchorIntervalMs: positiveInt("ANCHOR_INTERVAL_SECONDS", env.ANCHOR_INTERVAL_SECONDS, 60) * 1000,
+  };
 }

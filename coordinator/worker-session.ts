@@ -14,6 +14,7 @@ import {
   verifyReceiptAsync,
   type WorkerMessage,
 } from "../protocol/index.ts";
+import type { TrustLayer } from "./chain/trust-layer.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Listeners } from "./listeners.ts";
 import { attachment, closeQuietly, type SocketAttachment, send, setAttachment } from "./sockets.ts";
@@ -31,12 +32,14 @@ export class WorkerSessions {
   private readonly listeners: Listeners;
   private readonly chain: () => string;
   private readonly allowUnverified: () => boolean;
+  private readonly trust: TrustLayer;
 
-  constructor(life: Lifecycle, listeners: Listeners, chain: () => string, allowUnverified: () => boolean) {
+  constructor(life: Lifecycle, listeners: Listeners, chain: () => string, allowUnverified: () => boolean, trust: TrustLayer) {
     this.life = life;
     this.listeners = listeners;
     this.chain = chain;
     this.allowUnverified = allowUnverified;
+    this.trust = trust;
   }
 
   async onMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
@@ -98,6 +101,21 @@ export class WorkerSessions {
       closeQuietly(ws, CLOSE.unverifiedRefused, "unverified workers not allowed");
       return;
     }
+    // An ERC-8004 agent id is trusted only from a verified key whose agent publishes that key on-chain.
+    let agentId: string | null = null;
+    if (msg.agent_id !== undefined && verified) {
+      const link = await this.trust.checkIdentity(msg.agent_id, msg.provider_pubkey);
+      if (link === "not_linked") {
+        this.error(
+          ws,
+          "AUTH_FAILED",
+          `agent ${msg.agent_id} does not publish this key on-chain; link it with the worker's register-identity command`,
+        );
+        closeQuietly(ws, CLOSE.authFailed, "identity link refused");
+        return;
+      }
+      if (link === "linked") agentId = msg.agent_id;
+    }
     // Read again after the await: another frame on this socket may have registered meanwhile.
     const a = attachment(ws) ?? prior;
     const now = Date.now();
@@ -131,9 +149,10 @@ export class WorkerSessions {
       capabilities,
       verified,
       slots,
-      agentId: msg.agent_id ?? null,
+      agentId,
       now,
     });
+    if (agentId) this.trust.onRegistered(msg.provider_pubkey, now);
     setAttachment(ws, { ...a, pubkey: msg.provider_pubkey, verified });
     send(ws, {
       type: "register_ack",
@@ -211,6 +230,7 @@ export class WorkerSessions {
             : this.life.jobs.complete(job.id, msg.output, now);
       if (!done) return;
       if (workerError === null && job.payment_state === "verified") this.life.outbox.enqueue("settle", job.id, now);
+      this.life.hooks.jobFinished(job, workerError === null, msg.output_hash, now);
       this.life.jobs.saveReceipt({ ...msg.receipt, signature: msg.receipt_signature, job_id: job.id }, now);
       if (a.pubkey) this.life.workers.noteSuccess(a.pubkey);
       after = this.life.jobs.get(job.id);

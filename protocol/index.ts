@@ -1,3 +1,4 @@
+export * from "./anchoring.ts";
 export * from "./chains.ts";
 export * from "./crypto.ts";
 export * from "./encoding.ts";
@@ -5,6 +6,7 @@ export * from "./enums.ts";
 export * from "./errors.ts";
 export * from "./jobs.ts";
 export * from "./limits.ts";
+export * from "./local-network.ts";
 export * from "./pricing.ts";
 export * from "./receipts.ts";
 export * from "./seeker-auth.ts";

@@ -142,6 +142,7 @@ export const HealthResponse = z.object({
   timestamp: z.string(),
   payments: z.object({ enabled: z.boolean(), mode: z.string(), facilitator: z.string().nullable(), outbox_pending: z.number().int() }),
   allow_unverified_workers: z.boolean(),
+  onchain: z.object({ enabled: z.boolean(), reputation_registry: z.string().nullable(), receipt_anchor: z.string().nullable() }),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

@@ -1,6 +1,6 @@
 import type { Sql } from "./sql.ts";
 
-export type OutboxKind = "settle";
+export type OutboxKind = "settle" | "feedback" | "reputation" | "anchor";
 
 export interface OutboxRow {
   [key: string]: SqlStorageValue;
@@ -36,6 +36,20 @@ export class OutboxStore {
       JSON.stringify(body),
       now,
       now,
+    );
+  }
+
+  /** For recurring work (reputation refreshes): re-arms a finished item instead of ignoring it. */
+  schedule(kind: OutboxKind, ref: string, at: number, body: unknown = {}): void {
+    this.sql.run(
+      `INSERT INTO outbox (kind, ref, body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(kind, ref) DO UPDATE SET done_at = NULL, attempts = 0, body = excluded.body,
+         next_attempt_at = CASE WHEN outbox.done_at IS NULL THEN MIN(outbox.next_attempt_at, excluded.next_attempt_at) ELSE excluded.next_attempt_at END`,
+      kind,
+      ref,
+      JSON.stringify(body),
+      at,
+      at,
     );
   }
 

@@ -121,6 +121,21 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX IF NOT EXISTS outbox_by_ref ON outbox(kind, ref);
   CREATE INDEX IF NOT EXISTS outbox_due ON outbox(done_at, next_attempt_at);
   `,
+  // v3: receipt anchoring batches and reputation freshness.
+  `
+  ALTER TABLE receipts ADD COLUMN anchor_batch TEXT;
+  CREATE INDEX IF NOT EXISTS receipts_unanchored ON receipts(anchor_batch, created_at);
+  CREATE TABLE IF NOT EXISTS anchor_batches (
+    batch_id TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    leaves TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    tx TEXT,
+    created_at INTEGER NOT NULL,
+    anchored_at INTEGER
+  );
+  ALTER TABLE workers ADD COLUMN reputation_at INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

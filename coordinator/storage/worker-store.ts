@@ -65,7 +65,8 @@ export class WorkerStore {
     this.sql.run(
       `INSERT INTO workers (pubkey, provider_type, agent_id, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(pubkey) DO UPDATE SET provider_type = excluded.provider_type,
-         agent_id = COALESCE(excluded.agent_id, workers.agent_id), last_seen = excluded.last_seen`,
+         agent_id = excluded.agent_id, last_seen = excluded.last_seen,
+         reputation = CASE WHEN excluded.agent_id IS workers.agent_id THEN workers.reputation ELSE 0 END`,
       args.pubkey,
       args.providerType,
       args.agentId,
@@ -148,6 +149,14 @@ export class WorkerStore {
         userId,
       ) !== undefined
     );
+  }
+
+  agentId(pubkey: string): string | null {
+    return this.sql.first<{ agent_id: string | null }>("SELECT agent_id FROM workers WHERE pubkey = ?", pubkey)?.agent_id ?? null;
+  }
+
+  setReputation(pubkey: string, reputation: number, now: number): void {
+    this.sql.run("UPDATE workers SET reputation = ?, reputation_at = ? WHERE pubkey = ?", reputation, now, pubkey);
   }
 
   noteAssigned(pubkey: string, now: number): void {

@@ -1,3 +1,4 @@
+import type { TrustLayer } from "./chain/trust-layer.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Payments } from "./payments/service.ts";
 import type { OutboxRow } from "./storage/outbox-store.ts";
@@ -7,20 +8,23 @@ const MAX_SETTLE_ATTEMPTS = 8;
 const DRAIN_BATCH = 20;
 
 /**
- * Drains the outbox: settles payments for finished work (and, on Solana, at assignment).
- * A job is released only once its payment settled; a payment is never settled for a job
- * that failed first.
+ * Drains the outbox. Settlements: a job is released only once its payment settled, and a
+ * payment is never settled for a job that failed first. Chain writes (feedback, anchors) and
+ * reputation reads go to the trust layer. Failures back off and retry; nothing is dropped.
  */
-export class Settlement {
+export class OutboxDrain {
   private readonly life: Lifecycle;
   private readonly payments: Payments;
+  private readonly trust: TrustLayer;
 
-  constructor(life: Lifecycle, payments: Payments) {
+  constructor(life: Lifecycle, payments: Payments, trust: TrustLayer) {
     this.life = life;
     this.payments = payments;
+    this.trust = trust;
   }
 
   async drain(now = Date.now()): Promise<void> {
+    this.trust.maybeBatch(now);
     for (const row of this.life.outbox.due(now, DRAIN_BATCH)) {
       if (!this.life.outbox.begin(row.id, now, row.attempts)) continue;
       try {
@@ -34,6 +38,7 @@ export class Settlement {
 
   private async run(row: OutboxRow): Promise<void> {
     if (row.kind === "settle") await this.settle(row);
+    else await this.trust.handle(row);
   }
 
   private async settle(row: OutboxRow): Promise<void> {

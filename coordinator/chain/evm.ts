@@ -1,0 +1,107 @@
+import { createPublicClient, createWalletClient, defineChain, http, type PublicClient, type WalletClient } from "viem";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { identityRegistryAbi, receiptAnchorAbi, reputationRegistryAbi } from "../../contracts/artifacts/abis.ts";
+import { ED25519_METADATA_KEY, ed25519MetadataValue, type Hex32 } from "../../protocol/index.ts";
+import type { OnChainSettings } from "../settings.ts";
+
+/** Reputation is kept on a 0..100 scale in matching; ERC-8004 summaries are rescaled to it. */
+const REPUTATION_TAG = "successRate";
+
+/**
+ * The coordinator's view of the EVM trust layer: ERC-8004 identity links and reputation, and
+ * the receipt anchor. Writes are serialized per object so nonces never collide.
+ */
+export class Evm {
+  readonly account: PrivateKeyAccount;
+  private readonly settings: OnChainSettings;
+  private readonly publicClient: PublicClient;
+  private readonly wallet: WalletClient;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(settings: OnChainSettings) {
+    this.settings = settings;
+    this.account = privateKeyToAccount(settings.coordinatorKey);
+    // The chain id is read from the RPC at first use; a local anvil and Monad testnet both work.
+    const chain = defineChain({
+      id: 10143,
+      name: "monad",
+      nativeCurrency: { name: "MON", symbol: "MON", decimals: 18 },
+      rpcUrls: { default: { http: [settings.rpcUrl] } },
+    });
+    this.publicClient = createPublicClient({ chain, transport: http(settings.rpcUrl, { timeout: 10_000, retryCount: 0 }) });
+    this.wallet = createWalletClient({
+      chain,
+      account: this.account,
+      transport: http(settings.rpcUrl, { timeout: 10_000, retryCount: 0 }),
+    });
+  }
+
+  /** Does agent `agentId` publish `pubkey` as its ed25519 key? (Set by the agent's owner, so it cannot be forged.) */
+  async identityLinked(agentId: bigint, pubkeyHex: string): Promise<boolean> {
+    const value = await this.publicClient.readContract({
+      address: this.settings.identityRegistry,
+      abi: identityRegistryAbi,
+      functionName: "getMetadata",
+      args: [agentId, ED25519_METADATA_KEY],
+    });
+    return typeof value === "string" && value.toLowerCase() === ed25519MetadataValue(pubkeyHex);
+  }
+
+  /** The agent's success-rate summary over the configured coordinators, on 0..100. */
+  async reputation(agentId: bigint): Promise<number> {
+    const clients = this.settings.reputationClients.length > 0 ? this.settings.reputationClients : [this.account.address];
+    const [count, value, decimals] = (await this.publicClient.readContract({
+      address: this.settings.reputationRegistry,
+      abi: reputationRegistryAbi,
+      functionName: "getSummary",
+      args: [agentId, clients, REPUTATION_TAG, ""],
+    })) as readonly [bigint, bigint, number];
+    if (count === 0n) return 0;
+    return Math.max(0, Math.min(100, Number(value) / 10 ** decimals));
+  }
+
+  /** Feedback after a job: success (100 or 0) and the response time, as two tagged entries. */
+  giveFeedback(agentId: bigint, success: boolean, responseMs: number, feedbackHash: Hex32): Promise<string> {
+    return this.serialize(async () => {
+      const send = (value: bigint, decimals: number, tag1: string) =>
+        this.wallet.writeContract({
+          address: this.settings.reputationRegistry,
+          abi: reputationRegistryAbi,
+          functionName: "giveFeedback",
+          args: [agentId, value, decimals, tag1, "dispatch", "", "", feedbackHash],
+          account: this.account,
+          chain: this.wallet.chain,
+        });
+      const first = await send(success ? 100n : 0n, 0, REPUTATION_TAG);
+      await this.publicClient.waitForTransactionReceipt({ hash: first, timeout: 30_000 });
+      const second = await send(BigInt(Math.max(0, Math.round(responseMs))), 0, "responseTime");
+      await this.publicClient.waitForTransactionReceipt({ hash: second, timeout: 30_000 });
+      return first;
+    });
+  }
+
+  anchor(root: Hex32, count: number, batchId: string): Promise<string> {
+    const anchorAddress = this.settings.receiptAnchor;
+    if (!anchorAddress) return Promise.reject(new Error("RECEIPT_ANCHOR is not configured"));
+    return this.serialize(async () => {
+      const hash = await this.wallet.writeContract({
+        address: anchorAddress,
+        abi: receiptAnchorAbi,
+        functionName: "anchor",
+        args: [root, BigInt(count), batchId],
+        account: this.account,
+        chain: this.wallet.chain,
+      });
+      const receipt = await this.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
+      if (receipt.status !== "success") throw new Error(`anchor transaction ${hash} reverted`);
+      return hash;
+    });
+  }
+
+  /** One write at a time: each waits for the previous one's receipt, so the next nonce is always right. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
