@@ -16,14 +16,30 @@ export class SimWorker {
   readonly key: Ed25519KeyPair = generateKeyPair();
   private ws: WebSocket | null = null;
   completed = 0;
+  /** `error` frames received (code), for tests that expect a refusal. */
+  readonly errors: string[] = [];
 
-  async connect(baseUrl: string, chain: string, type: "DESKTOP" | "SEEKER" = "DESKTOP"): Promise<void> {
+  /** Resolves on `register_ack`; rejects when the coordinator refuses the registration. */
+  async connect(
+    baseUrl: string,
+    chain: string,
+    type: "DESKTOP" | "SEEKER" = "DESKTOP",
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/${chain}/v1/workers/ws`);
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       ws.once("error", reject);
+      ws.once("close", (code) => reject(new Error(`closed (${code}) before register_ack: ${this.errors.join(", ")}`)));
       ws.on("message", (data) => {
-        const msg = JSON.parse(data.toString()) as { type: string; nonce?: string; job_id?: string; payload?: { input?: string } };
+        const msg = JSON.parse(data.toString()) as {
+          type: string;
+          nonce?: string;
+          job_id?: string;
+          code?: string;
+          payload?: { input?: string };
+        };
+        if (msg.type === "error") this.errors.push(String(msg.code));
         if (msg.type === "challenge") {
           ws.send(
             JSON.stringify({
@@ -32,6 +48,7 @@ export class SimWorker {
               provider_type: type,
               capabilities: type === "DESKTOP" ? ["LLM_INFER", "TASK"] : ["TASK"],
               signature: signMessage(registerChallengeMessage(msg.nonce ?? ""), this.key.secretKey),
+              ...extra,
             }),
           );
         } else if (msg.type === "register_ack") {

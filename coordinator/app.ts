@@ -130,6 +130,8 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.get("/v1/workers/ws", (c) => upgradeToWorker(c));
 
+  api.get("/v1/workers", async (c) => c.json(await stub(c.env).workers(chain)));
+
   api.get("/v1/openapi.json", (c) => c.json(openApiDocument(chain)));
 
   return api;

@@ -12,6 +12,7 @@ import {
   type Tier,
   toHex,
   verifyReceipt,
+  type WorkersResponse,
 } from "../protocol/index.ts";
 import { TrustLayer } from "./chain/trust-layer.ts";
 import type { Env } from "./env.ts";
@@ -150,13 +151,18 @@ export class ChainCoordinator extends DurableObject<Env> {
         enabled: settings.payments.mode !== "disabled",
         mode: settings.payments.mode,
         facilitator: settings.payments.facilitatorUrl,
-        outbox_pending: this.life.outbox.pendingCount(),
       },
+      outbox_pending: this.life.outbox.pendingCount(),
       allow_unverified_workers: settings.allowUnverifiedWorkers,
       onchain: settings.onchain
         ? { enabled: true, reputation_registry: settings.onchain.reputationRegistry, receipt_anchor: settings.onchain.receiptAnchor }
         : { enabled: false, reputation_registry: null, receipt_anchor: null },
     };
+  }
+
+  async workers(chain: Chain): Promise<WorkersResponse> {
+    this.bind(chain);
+    return { workers: this.life.workers.online() };
   }
 
   async commit(input: CommitInput): Promise<Outcome<Record<string, string>>> {

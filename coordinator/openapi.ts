@@ -15,6 +15,7 @@ import {
   TrustCreateBody,
   TrustCreateResponse,
   TrustListResponse,
+  WorkersResponse,
 } from "../protocol/index.ts";
 
 interface Operation {
@@ -87,6 +88,12 @@ export const OPERATIONS: readonly Operation[] = [
     signed: "required",
   },
   { method: "delete", path: "/v1/trust/{pubkey}", summary: "Revoke a pairing (signed)", signed: "required" },
+  {
+    method: "get",
+    path: "/v1/workers",
+    summary: "Workers online: type, capabilities, verification, ERC-8004 agent and reputation",
+    response: WorkersResponse,
+  },
   { method: "get", path: "/v1/workers/ws", summary: "WebSocket upgrade for workers (also accepted at the chain root)" },
   { method: "get", path: "/v1/openapi.json", summary: "This document" },
 ];

@@ -218,19 +218,18 @@ export class WorkerSessions {
       this.invalidReceipt(ws, a, job, check.reason, now);
       return;
     }
-    const workerError = workerFailure(msg.output);
+    const failed = isWorkerFailure(msg.output);
     let after: JobRow | undefined;
     this.life.transaction(() => {
       // A paid job's result waits for its settlement; an unpaid one is released at once.
-      const done =
-        workerError !== null
-          ? this.life.jobs.fail(job.id, "worker_error", now, workerError)
-          : job.payment_state === "verified"
-            ? this.life.jobs.settling(job.id, msg.output)
-            : this.life.jobs.complete(job.id, msg.output, now);
+      const done = failed
+        ? this.life.jobs.failWithOutput(job.id, msg.output, now)
+        : job.payment_state === "verified"
+          ? this.life.jobs.settling(job.id, msg.output)
+          : this.life.jobs.complete(job.id, msg.output, now);
       if (!done) return;
-      if (workerError === null && job.payment_state === "verified") this.life.outbox.enqueue("settle", job.id, now);
-      this.life.hooks.jobFinished(job, workerError === null, msg.output_hash, now);
+      if (!failed && job.payment_state === "verified") this.life.outbox.enqueue("settle", job.id, now);
+      this.life.hooks.jobFinished(job, !failed, msg.output_hash, now);
       this.life.jobs.saveReceipt({ ...msg.receipt, signature: msg.receipt_signature, job_id: job.id }, now);
       if (a.pubkey) this.life.workers.noteSuccess(a.pubkey);
       after = this.life.jobs.get(job.id);
@@ -289,9 +288,6 @@ export class WorkerSessions {
 }
 
 /** The reference convention: a worker-side failure is `output: {error: "..."}`. */
-function workerFailure(output: unknown): string | null {
-  if (typeof output !== "object" || output === null || Array.isArray(output)) return null;
-  const error = (output as { error?: unknown }).error;
-  if (error === undefined) return null;
-  return typeof error === "string" ? error.slice(0, 500) : JSON.stringify(error).slice(0, 500);
+function isWorkerFailure(output: unknown): boolean {
+  return typeof output === "object" && output !== null && !Array.isArray(output) && (output as { error?: unknown }).error !== undefined;
 }

@@ -140,7 +140,9 @@ export const HealthResponse = z.object({
   network: z.string(),
   chain: z.string(),
   timestamp: z.string(),
-  payments: z.object({ enabled: z.boolean(), mode: z.string(), facilitator: z.string().nullable(), outbox_pending: z.number().int() }),
+  payments: z.object({ enabled: z.boolean(), mode: z.string(), facilitator: z.string().nullable() }),
+  /** External writes (settlements, chain writes) not yet done. */
+  outbox_pending: z.number().int(),
   allow_unverified_workers: z.boolean(),
   onchain: z.object({ enabled: z.boolean(), reputation_registry: z.string().nullable(), receipt_anchor: z.string().nullable() }),
 });
@@ -160,3 +162,22 @@ export const JobEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("token"), job_id: z.string(), seq: z.number().int(), text: z.string() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
+
+/** `GET /v1/workers`: the workers online on this chain, as matching sees them. */
+export const WorkersResponse = z.object({
+  workers: z.array(
+    z.object({
+      provider_pubkey: z.string(),
+      provider_type: z.string(),
+      capabilities: z.array(z.string()),
+      verified: z.boolean(),
+      slots: z.number().int(),
+      active: z.number().int(),
+      agent_id: z.string().nullable(),
+      reputation: z.number(),
+      successes: z.number().int(),
+      failures: z.number().int(),
+    }),
+  ),
+});
+export type WorkersResponse = z.infer<typeof WorkersResponse>;

@@ -196,6 +196,23 @@ export class JobStore {
   }
 
   /**
+   * A worker reported failure (`output: {error}`, the reference convention). The result is the
+   * worker's own output, so the stored receipt still verifies against it; `reason` says why.
+   */
+  failWithOutput(id: string, output: unknown, now: number): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'failed', reason = 'worker_error', result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?,
+           payment_state = CASE payment_state WHEN 'verified' THEN 'voided' WHEN 'settled' THEN 'refund_due' ELSE payment_state END
+         WHERE id = ? AND status IN ('pending', 'assigned')`,
+        JSON.stringify(output),
+        now,
+        id,
+      ) === 1
+    );
+  }
+
+  /**
    * A failed job is never charged: an unsettled payment is voided, and one already settled
    * (Solana settles at assignment) is recorded as a refund due.
    */

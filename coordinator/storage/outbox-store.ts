@@ -12,9 +12,9 @@ export interface OutboxRow {
   next_attempt_at: number;
 }
 
-/** Backoff between attempts: 1 s, 2 s, 4 s ... capped at a minute. */
+/** Backoff between attempts: 1 s, 2 s, 4 s ... capped at 30 s, so a recovered chain is used again soon. */
 export function backoffMs(attempts: number): number {
-  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, attempts - 1));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { JobType, ProviderType } from "../../protocol/index.ts";
+import type { JobType, ProviderType, WorkersResponse } from "../../protocol/index.ts";
 import type { Sql } from "./sql.ts";
 
 export interface ConnectionRow {
@@ -170,6 +170,29 @@ export class WorkerStore {
   /** A failure counts against the key and benches it briefly, so matching prefers others. */
   noteFailure(pubkey: string, now: number, benchMs: number): void {
     this.sql.run("UPDATE workers SET failures = failures + 1, unhealthy_until = ? WHERE pubkey = ?", now + benchMs, pubkey);
+  }
+
+  /** The online directory, bounded. */
+  online(limit = 500): WorkersResponse["workers"] {
+    return this.sql
+      .all<ConnectionRow & { agent_id: string | null; reputation: number; successes: number; failures: number; active: number }>(
+        `SELECT c.*, w.agent_id, w.reputation, w.successes, w.failures,
+           (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') AS active
+         FROM connections c JOIN workers w ON w.pubkey = c.pubkey ORDER BY c.connected_at LIMIT ?`,
+        limit,
+      )
+      .map((r) => ({
+        provider_pubkey: r.pubkey,
+        provider_type: r.provider_type,
+        capabilities: JSON.parse(r.capabilities) as string[],
+        verified: r.verified === 1,
+        slots: r.slots,
+        active: r.active,
+        agent_id: r.agent_id,
+        reputation: r.reputation,
+        successes: r.successes,
+        failures: r.failures,
+      }));
   }
 
   onlineByType(): Record<string, number> {

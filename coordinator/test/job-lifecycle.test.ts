@@ -154,18 +154,17 @@ describe("completion rules", () => {
     });
   }
 
-  it("records a worker-side failure as a failed job with its message", async () => {
+  it("records a worker-side failure as a failed job whose receipt still verifies", async () => {
     const w = await worker();
     const { body } = await commit(taskBody({}, "fail-user"));
     const id = String(body.job_id);
     await w.next("job_assign");
     w.complete(id, { error: "model crashed" });
     await w.next("job_complete_ack");
-    expect(await getJob(id)).toMatchObject({
-      status: "failed",
-      reason: "worker_error",
-      result: { error: "worker_error", message: "model crashed" },
-    });
+    const job = await getJob(id);
+    expect(job).toMatchObject({ status: "failed", reason: "worker_error", result: { error: "model crashed" } });
+    const { signature, verified: _v, ...receipt } = job.receipt ?? ({} as never);
+    expect(verifyReceipt({ receipt, signature, output: job.result, jobId: id, providerPubkey: w.pubkey })).toEqual({ ok: true });
   });
 
   it("hands a rejected job to another worker", async () => {

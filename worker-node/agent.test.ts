@@ -1,0 +1,322 @@
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { WebSocket } from "ws";
+import { WebSocketServer } from "ws";
+import type { CoordinatorMessage, JobAssignMessage, WorkerMessage } from "../protocol/index.ts";
+import { generateKeyPair, parseWorkerMessage, registerChallengeMessage, verifyMessage, verifyReceipt } from "../protocol/index.ts";
+import { WorkerAgent } from "./agent.ts";
+import { createLogger } from "./logger.ts";
+import { TaskPool } from "./tasks/task-pool.ts";
+
+// The worker's side of the protocol under conditions the real coordinator rarely produces on
+// demand (an ack that never comes, a dropped socket before the ack, refusals). The scripted
+// peer below speaks protocol/ws.ts over a real socket and checks the worker's frames with the
+// coordinator's own parser.
+
+interface Peer {
+  ws: WebSocket;
+  nonce: string;
+  frames: WorkerMessage[];
+  next(type: WorkerMessage["type"], timeoutMs?: number): Promise<WorkerMessage>;
+  send(msg: CoordinatorMessage | Record<string, unknown>): void;
+}
+
+interface Scripted {
+  url: string;
+  connections: Peer[];
+  connection(index: number): Promise<Peer>;
+  close(): Promise<void>;
+}
+
+async function scriptedCoordinator(opts: { ack?: (peer: Peer, index: number) => boolean; heartbeatMs?: number } = {}): Promise<Scripted> {
+  const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const connections: Peer[] = [];
+  const arrivals: (() => void)[] = [];
+  server.on("connection", (ws) => {
+    const index = connections.length;
+    const waiting: { type: string; resolve: (m: WorkerMessage) => void }[] = [];
+    const frames: WorkerMessage[] = [];
+    const consumed = new Set<WorkerMessage>();
+    const peer: Peer = {
+      ws,
+      nonce: `nonce-${index}-${Math.random()}`,
+      frames,
+      send: (msg) => ws.send(JSON.stringify(msg)),
+      next: (type, timeoutMs = 5_000) => {
+        const seen = frames.find((f) => f.type === type && !consumed.has(f));
+        if (seen) {
+          consumed.add(seen);
+          return Promise.resolve(seen);
+        }
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${type} frame within ${timeoutMs} ms`)), timeoutMs);
+          waiting.push({
+            type,
+            resolve: (m) => {
+              clearTimeout(timer);
+              consumed.add(m);
+              resolve(m);
+            },
+          });
+        });
+      },
+    };
+    ws.on("message", (data) => {
+      const parsed = parseWorkerMessage(data.toString());
+      if (!parsed.ok) throw new Error(`worker sent an invalid frame: ${parsed.message}`);
+      const msg = parsed.value;
+      frames.push(msg);
+      if (msg.type === "register" && (opts.ack?.(peer, index) ?? true)) {
+        peer.send({
+          type: "register_ack",
+          status: "ok",
+          worker_id: msg.provider_pubkey,
+          verified: true,
+          chain: "monad",
+          privacy: ["PUBLIC", "PRIVATE"],
+          heartbeat_interval_ms: opts.heartbeatMs ?? 10_000,
+        });
+      }
+      const i = waiting.findIndex((w) => w.type === msg.type);
+      if (i >= 0) waiting.splice(i, 1)[0]?.resolve(msg);
+    });
+    connections.push(peer);
+    peer.send({ type: "challenge", nonce: peer.nonce, chain: "monad", protocol: "dispatch/1" });
+    for (const wake of arrivals.splice(0)) wake();
+  });
+  const connection = async (index: number): Promise<Peer> => {
+    const deadline = Date.now() + 10_000;
+    while (connections[index] === undefined) {
+      if (Date.now() > deadline) throw new Error(`connection ${index} never came`);
+      await new Promise<void>((r) => arrivals.push(r));
+    }
+    return connections[index] as Peer;
+  };
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/monad/v1/workers/ws`,
+    connections,
+    connection,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of server.clients) c.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const keys = generateKeyPair();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(opts: { ack?: (peer: Peer, index: number) => boolean; slots?: number; heartbeatMs?: number } = {}) {
+  const peer = await scriptedCoordinator(opts);
+  const tasks = new TaskPool(1);
+  const lines: Record<string, unknown>[] = [];
+  const agent = new WorkerAgent({
+    url: peer.url,
+    keys,
+    providerType: "SEEKER",
+    capabilities: ["TASK"],
+    slots: opts.slots ?? 1,
+    agent: "test",
+    deps: { tasks, llm: undefined },
+    log: createLogger({ level: "debug", format: "json", write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+    backoff: { baseMs: 40, capMs: 200 },
+    registerTimeoutMs: 300,
+    ackGraceMs: 300,
+  });
+  agent.start();
+  cleanups.push(async () => {
+    await agent.shutdown("test over");
+    await peer.close();
+  });
+  return { peer, agent, lines };
+}
+
+function assign(jobId: string, payload: Record<string, unknown>, extra: Partial<JobAssignMessage> = {}): JobAssignMessage {
+  return {
+    type: "job_assign",
+    job_id: jobId,
+    job_type: "TASK",
+    payload,
+    policy: "CHEAP",
+    privacy_class: "PUBLIC",
+    user_id: "u1",
+    deadline_at: new Date(Date.now() + 30_000).toISOString(),
+    attempt: 1,
+    payment_ref: "pay-123",
+    ...extra,
+  };
+}
+
+const CLASSIFY = { task_type: "classify", input: "I love this, it is wonderful." };
+
+describe("worker agent protocol", () => {
+  it("answers the challenge with a signature over the nonce and declares itself", async () => {
+    const { peer } = await setup({ slots: 2 });
+    const conn = await peer.connection(0);
+    const reg = await conn.next("register");
+    expect(reg).toMatchObject({
+      type: "register",
+      provider_pubkey: keys.publicKey,
+      provider_type: "SEEKER",
+      capabilities: ["TASK"],
+      slots: 2,
+    });
+    const signature = (reg as { signature?: string }).signature ?? "";
+    expect(verifyMessage(registerChallengeMessage(conn.nonce), signature, keys.publicKey)).toBe(true);
+  });
+
+  it("signs a receipt bound to the job, its output and the payment reference", async () => {
+    const { peer } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send(assign("job-1", CLASSIFY));
+    const done = (await conn.next("job_complete")) as Extract<WorkerMessage, { type: "job_complete" }>;
+    expect(done.output).toMatchObject({ label: "positive" });
+    expect(done.receipt).toMatchObject({ job_id: "job-1", provider_pubkey: keys.publicKey, payment_ref: "pay-123" });
+    expect(
+      verifyReceipt({
+        receipt: done.receipt,
+        signature: done.receipt_signature,
+        output: done.output,
+        jobId: "job-1",
+        providerPubkey: keys.publicKey,
+      }),
+    ).toEqual({ ok: true });
+  });
+
+  it("keeps a completion until it is acknowledged and re-sends it after reconnecting", async () => {
+    const { peer, agent } = await setup();
+    const first = await peer.connection(0);
+    await first.next("register");
+    first.send(assign("job-2", CLASSIFY));
+    const sent = await first.next("job_complete");
+    first.ws.terminate(); // lost before the ack
+    const second = await peer.connection(1);
+    await second.next("register");
+    const resent = await second.next("job_complete");
+    expect(resent).toEqual(sent);
+    expect(agent.pendingCompletions).toBe(1);
+    second.send({ type: "job_complete_ack", job_id: "job-2", status: "accepted" });
+    await expect.poll(() => agent.pendingCompletions).toBe(0);
+  });
+
+  it("re-sends a held completion instead of re-running a job offered again", async () => {
+    const { peer, lines } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send(assign("job-3", CLASSIFY));
+    const sent = await conn.next("job_complete");
+    conn.send(assign("job-3", CLASSIFY, { attempt: 2 }));
+    expect(await conn.next("job_complete")).toEqual(sent);
+    expect(lines.filter((l) => l.msg === "job started" && l.job_id === "job-3")).toHaveLength(1);
+  });
+
+  it("forgets a completion the coordinator will never accept", async () => {
+    const { peer, agent } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send(assign("job-4", CLASSIFY));
+    await conn.next("job_complete");
+    conn.send({ type: "error", code: "NOT_ASSIGNED", message: "this job was completed by another worker", job_id: "job-4" });
+    await expect.poll(() => agent.pendingCompletions).toBe(0);
+  });
+
+  it("rejects jobs it cannot take: no free slot, unsupported type", async () => {
+    const { peer } = await setup({ slots: 1 });
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    const big = { task_type: "summarize", input: "The fox ran far away from the farm. ".repeat(2_000) };
+    conn.send(assign("busy", big));
+    conn.send(assign("extra", CLASSIFY));
+    conn.send(assign("llm", { prompt: "hi" }, { job_type: "LLM_INFER" }));
+    expect(await conn.next("job_reject")).toEqual({ type: "job_reject", job_id: "extra", reason: "no_free_slot" });
+    expect(await conn.next("job_reject")).toEqual({ type: "job_reject", job_id: "llm", reason: "unsupported_job_type: LLM_INFER" });
+    expect(await conn.next("job_complete")).toMatchObject({ job_id: "busy" });
+  });
+
+  it("stops a job the coordinator cancels and sends no completion for it", async () => {
+    const { peer, agent, lines } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send(assign("cancel-me", { task_type: "summarize", input: "The fox ran far away from the farm. ".repeat(2_700) }));
+    await expect.poll(() => lines.some((l) => l.msg === "job started")).toBe(true);
+    conn.send({ type: "job_cancel", job_id: "cancel-me", reason: "worker_timeout" });
+    await expect.poll(() => lines.some((l) => l.msg === "job dropped after cancel")).toBe(true);
+    expect(conn.frames.some((f) => f.type === "job_complete")).toBe(false);
+    expect(agent.pendingCompletions).toBe(0);
+  });
+
+  it("reports a job that arrives past its deadline as an error output", async () => {
+    const { peer } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send(assign("late", CLASSIFY, { deadline_at: new Date(Date.now() - 1_000).toISOString() }));
+    expect(await conn.next("job_complete")).toMatchObject({ output: { error: expect.stringMatching(/^deadline_exceeded/) } });
+  });
+
+  it("reconnects when the register_ack does not come in time", async () => {
+    const { peer, lines } = await setup({ ack: (_peer, index) => index > 0 });
+    await (await peer.connection(0)).next("register");
+    const second = await peer.connection(1);
+    await second.next("register");
+    await expect.poll(() => lines.some((l) => l.msg === "registered")).toBe(true);
+    expect(lines.some((l) => l.msg === "no register_ack in time; reconnecting")).toBe(true);
+  });
+
+  it("ignores unknown message types and survives malformed frames", async () => {
+    const { peer } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send({ type: "feedback_posted", job_id: "x", tx_hash: "0x1" });
+    conn.ws.send("not json");
+    conn.send({ type: "job_assign", job_id: "bad" }); // missing fields
+    conn.send(assign("after", CLASSIFY));
+    expect(await conn.next("job_complete")).toMatchObject({ job_id: "after" });
+    expect(peer.connections).toHaveLength(1);
+  });
+
+  it("on shutdown rejects new work, finishes the running job, and waits for its ack", async () => {
+    const { peer, agent } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send(assign("running", { task_type: "summarize", input: "The fox ran far away from the farm. ".repeat(1_500) }));
+    await new Promise((r) => setTimeout(r, 30));
+    const stopping = agent.shutdown("SIGTERM");
+    conn.send(assign("too-late", CLASSIFY));
+    expect(await conn.next("job_reject")).toEqual({ type: "job_reject", job_id: "too-late", reason: "worker_shutting_down" });
+    await conn.next("job_complete");
+    conn.send({ type: "job_complete_ack", job_id: "running", status: "accepted" });
+    await stopping;
+    expect(await agent.stopped).toBe(0);
+    expect(agent.pendingCompletions).toBe(0);
+  });
+
+  it("sends heartbeats at the coordinator's interval and reconnects when the coordinator goes silent", async () => {
+    const { peer, lines } = await setup({ heartbeatMs: 1_000 });
+    const first = await peer.connection(0);
+    await first.next("register");
+    const beat = await first.next("heartbeat", 2_000);
+    expect(beat).toMatchObject({
+      type: "heartbeat",
+      provider_pubkey: keys.publicKey,
+      metrics: { active_jobs: 0, slots: 1, pending_completions: 0 },
+    });
+    // This peer never answers heartbeats: after three silent intervals the worker must redial.
+    await peer.connection(1);
+    expect(lines.some((l) => l.msg === "coordinator silent; reconnecting")).toBe(true);
+  });
+
+  it("stops for good when its key registers elsewhere", async () => {
+    const { peer, agent } = await setup();
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    conn.send({ type: "error", code: "REPLACED", message: "this key registered again on a newer connection" });
+    expect(await agent.stopped).toBe(1);
+    expect(peer.connections).toHaveLength(1);
+  });
+});

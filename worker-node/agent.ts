@@ -1,0 +1,283 @@
+import type {
+  CoordinatorMessage,
+  Ed25519KeyPair,
+  JobAssignMessage,
+  JobCompleteMessage,
+  JobType,
+  ProviderType,
+  RegisterAckMessage,
+} from "../protocol/index.ts";
+import { buildReceipt, LIMITS, signReceipt } from "../protocol/index.ts";
+import type { ExecutorDeps, JobOutput } from "./job-executor.ts";
+import { executeJob } from "./job-executor.ts";
+import type { Logger } from "./logger.ts";
+import { ProgressStream } from "./progress-stream.ts";
+import { WorkerSession } from "./session.ts";
+
+export interface AgentOptions {
+  url: string;
+  keys: Ed25519KeyPair;
+  providerType: ProviderType;
+  capabilities: JobType[];
+  slots: number;
+  /** Free-form description sent at register (version, backend, model). */
+  agent: string;
+  agentId?: string;
+  trustCode?: string;
+  deps: ExecutorDeps;
+  log: Logger;
+  /** How long shutdown waits for the coordinator to acknowledge the last completions. */
+  ackGraceMs?: number;
+  backoff?: { baseMs: number; capMs: number };
+  registerTimeoutMs?: number;
+}
+
+interface ActiveJob {
+  controller: AbortController;
+  cancelled: boolean;
+  done: Promise<void>;
+}
+
+/** Job codes after which the coordinator will never accept a completion we hold. */
+const FINAL_COMPLETION_ERRORS = new Set(["UNKNOWN_JOB", "NOT_ASSIGNED", "INVALID_RECEIPT"]);
+const TRUST_ERRORS = new Set(["INVALID_CODE", "ALREADY_CLAIMED", "EXPIRED"]);
+
+/**
+ * The worker: takes assignments from the session, runs them within their slots, and keeps
+ * every signed completion until the coordinator acknowledges it, re-sending it after reconnects.
+ */
+export class WorkerAgent {
+  readonly #opts: AgentOptions;
+  readonly #session: WorkerSession;
+  readonly #active = new Map<string, ActiveJob>();
+  readonly #outbox = new Map<string, JobCompleteMessage>();
+  readonly #outboxWaiters = new Set<() => void>();
+  #trustPending: string | undefined;
+  #draining = false;
+  #stopping: Promise<void> | undefined;
+  #resolveStopped!: (code: number) => void;
+  /** Resolves with the process exit code once the agent has stopped for good. */
+  readonly stopped: Promise<number>;
+
+  constructor(opts: AgentOptions) {
+    this.#opts = opts;
+    this.#trustPending = opts.trustCode;
+    this.stopped = new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
+    this.#session = new WorkerSession({
+      url: opts.url,
+      keys: opts.keys,
+      log: opts.log,
+      ...(opts.backoff && { backoff: opts.backoff }),
+      ...(opts.registerTimeoutMs !== undefined && { registerTimeoutMs: opts.registerTimeoutMs }),
+      registration: () => ({
+        provider_type: opts.providerType,
+        capabilities: opts.capabilities,
+        slots: opts.slots,
+        agent: opts.agent.slice(0, 200),
+        ...(opts.agentId !== undefined && { agent_id: opts.agentId }),
+      }),
+      handlers: {
+        registered: (ack) => this.#onRegistered(ack),
+        message: (msg) => this.#onMessage(msg),
+        fatal: (reason) => {
+          opts.log.error("stopping", { reason });
+          void this.shutdown(reason, 1);
+        },
+        metrics: () => ({
+          active_jobs: this.#active.size,
+          slots: opts.slots,
+          pending_completions: this.#outbox.size,
+          draining: this.#draining,
+        }),
+      },
+    });
+  }
+
+  start(): void {
+    this.#session.start();
+  }
+
+  /** Completions signed but not yet acknowledged (for tests and the heartbeat). */
+  get pendingCompletions(): number {
+    return this.#outbox.size;
+  }
+
+  /**
+   * Graceful stop: refuse new jobs, finish the running ones, deliver their completions (waiting
+   * up to `ackGraceMs` for acknowledgements, across reconnects), then close.
+   */
+  shutdown(reason: string, exitCode = 0): Promise<void> {
+    this.#stopping ??= (async () => {
+      const log = this.#opts.log;
+      this.#draining = true;
+      log.info("draining", { reason, running: this.#active.size, pending_completions: this.#outbox.size });
+      await Promise.all([...this.#active.values()].map((j) => j.done));
+      if (exitCode === 0 && this.#outbox.size > 0) await this.#waitForOutbox(this.#opts.ackGraceMs ?? 15_000);
+      if (this.#outbox.size > 0) log.warn("stopping with unacknowledged completions", { jobs: [...this.#outbox.keys()] });
+      await this.#session.close();
+      await this.#opts.deps.tasks.close();
+      await this.#opts.deps.llm?.close();
+      log.info("stopped");
+      this.#resolveStopped(exitCode);
+    })();
+    return this.#stopping;
+  }
+
+  #onRegistered(ack: RegisterAckMessage): void {
+    const log = this.#opts.log;
+    log.info("registered", {
+      worker_id: ack.worker_id,
+      verified: ack.verified,
+      privacy: ack.privacy.join(","),
+      resending: this.#outbox.size,
+    });
+    if (!ack.verified) log.warn("coordinator did not verify our key: PUBLIC jobs only");
+    for (const msg of this.#outbox.values()) this.#session.send(msg);
+    if (this.#trustPending !== undefined) this.#session.send({ type: "trust_claim", pairing_code: this.#trustPending });
+  }
+
+  #onMessage(msg: CoordinatorMessage): void {
+    const log = this.#opts.log;
+    switch (msg.type) {
+      case "job_assign":
+        this.#onAssign(msg);
+        return;
+      case "job_cancel": {
+        const job = this.#active.get(msg.job_id);
+        log.warn("job cancelled by coordinator", { job_id: msg.job_id, reason: msg.reason, running: job !== undefined });
+        if (job !== undefined) {
+          job.cancelled = true;
+          job.controller.abort();
+        }
+        this.#forget(msg.job_id);
+        return;
+      }
+      case "job_complete_ack":
+        log.debug("completion acknowledged", { job_id: msg.job_id, status: msg.status });
+        this.#forget(msg.job_id);
+        return;
+      case "trust_claim_ack":
+        this.#trustPending = undefined;
+        log.info("trust pairing claimed", { user_id: msg.user_id, paired_at: msg.paired_at });
+        return;
+      case "error":
+        if (msg.job_id !== undefined && FINAL_COMPLETION_ERRORS.has(msg.code) && this.#outbox.has(msg.job_id)) {
+          log.warn("coordinator refused our completion; dropping it", { job_id: msg.job_id, code: msg.code, message: msg.message });
+          this.#forget(msg.job_id);
+          return;
+        }
+        if (TRUST_ERRORS.has(msg.code)) {
+          this.#trustPending = undefined;
+          log.error("trust pairing code refused", { code: msg.code, message: msg.message });
+          return;
+        }
+        log.warn("coordinator error", { code: msg.code, message: msg.message, job_id: msg.job_id });
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onAssign(assign: JobAssignMessage): void {
+    const log = this.#opts.log.child({ job_id: assign.job_id });
+    const held = this.#outbox.get(assign.job_id);
+    if (held !== undefined) {
+      // Re-assigned after a reconnect, but already done: the receipt is still valid.
+      log.info("job already completed; re-sending completion");
+      this.#session.send(held);
+      return;
+    }
+    if (this.#active.has(assign.job_id)) {
+      log.debug("job already running");
+      return;
+    }
+    const refusal = this.#draining
+      ? "worker_shutting_down"
+      : !this.#opts.capabilities.includes(assign.job_type)
+        ? `unsupported_job_type: ${assign.job_type}`
+        : this.#active.size >= this.#opts.slots
+          ? "no_free_slot"
+          : undefined;
+    if (refusal !== undefined) {
+      log.info("rejecting job", { reason: refusal });
+      this.#session.send({ type: "job_reject", job_id: assign.job_id, reason: refusal });
+      return;
+    }
+
+    const controller = new AbortController();
+    const job: ActiveJob = { controller, cancelled: false, done: Promise.resolve() };
+    this.#active.set(assign.job_id, job);
+    job.done = this.#run(assign, job, log).finally(() => this.#active.delete(assign.job_id));
+  }
+
+  async #run(assign: JobAssignMessage, job: ActiveJob, log: Logger): Promise<void> {
+    const started = performance.now();
+    const taskType = typeof assign.payload.task_type === "string" ? assign.payload.task_type : undefined;
+    log.info("job started", { job_type: assign.job_type, task_type: taskType, attempt: assign.attempt, deadline_at: assign.deadline_at });
+    const progress = new ProgressStream(assign.job_id, (msg) => this.#session.send(msg));
+    let output: JobOutput;
+    try {
+      output = await executeJob(assign, this.#opts.deps, { signal: job.controller.signal, onToken: (t) => progress.push(t) });
+    } catch (err) {
+      // executeJob never throws by contract; this guards the contract, it does not replace it.
+      output = { error: `internal worker error: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    progress.flush();
+    const durationMs = Math.round(performance.now() - started);
+    if (job.cancelled) {
+      log.info("job dropped after cancel", { duration_ms: durationMs });
+      return;
+    }
+    const completion = this.#complete(assign, output);
+    const failed = "error" in completion.output_obj;
+    (failed ? log.warn : log.info)("job finished", {
+      outcome: failed ? "error" : "ok",
+      ...(failed && { error: (completion.output_obj as { error: string }).error }),
+      duration_ms: durationMs,
+      delivered: completion.sent,
+    });
+  }
+
+  #complete(assign: JobAssignMessage, candidate: JobOutput): { output_obj: object; sent: boolean } {
+    let output: object = candidate;
+    // The coordinator bounds frames in bytes; leave room for the receipt around the output.
+    if (Buffer.byteLength(JSON.stringify(output)) > LIMITS.maxFrameBytes - 4_096) {
+      output = { error: `output_too_large: more than ${LIMITS.maxFrameBytes - 4_096} bytes` };
+    }
+    const receipt = buildReceipt({
+      jobId: assign.job_id,
+      providerPubkey: this.#opts.keys.publicKey,
+      output,
+      paymentRef: assign.payment_ref,
+    });
+    const msg: JobCompleteMessage = {
+      type: "job_complete",
+      job_id: assign.job_id,
+      output,
+      output_hash: receipt.output_hash,
+      receipt,
+      receipt_signature: signReceipt(receipt, this.#opts.keys.secretKey),
+    };
+    this.#outbox.set(assign.job_id, msg);
+    return { output_obj: output, sent: this.#session.send(msg) };
+  }
+
+  #forget(jobId: string): void {
+    if (!this.#outbox.delete(jobId)) return;
+    if (this.#outbox.size === 0) for (const wake of this.#outboxWaiters) wake();
+  }
+
+  #waitForOutbox(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#outboxWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#outboxWaiters.add(done);
+    });
+  }
+}

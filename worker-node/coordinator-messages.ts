@@ -1,0 +1,84 @@
+import { z } from "zod";
+import type { CoordinatorMessage } from "../protocol/index.ts";
+import { JobType, PrivacyClass, Tier, type WS_ERROR_CODES } from "../protocol/index.ts";
+
+// protocol/ws.ts declares the coordinator's messages as interfaces (the coordinator builds
+// them); the worker receives them from the network, so it checks the fields it acts on.
+const JobId = z.string().min(1).max(128);
+
+const Challenge = z.object({
+  type: z.literal("challenge"),
+  nonce: z.string().min(1).max(512),
+  chain: z.string().default(""),
+  protocol: z.literal("dispatch/1").default("dispatch/1"),
+});
+const RegisterAck = z.object({
+  type: z.literal("register_ack"),
+  status: z.literal("ok"),
+  worker_id: z.string().default(""),
+  verified: z.boolean().default(false),
+  chain: z.string().default(""),
+  privacy: z.array(PrivacyClass).default(["PUBLIC"]),
+  heartbeat_interval_ms: z.number().int().min(1_000).max(300_000).default(10_000),
+});
+const HeartbeatAck = z.object({ type: z.literal("heartbeat_ack"), status: z.literal("ok").default("ok") });
+const JobAssign = z.object({
+  type: z.literal("job_assign"),
+  job_id: JobId,
+  job_type: JobType,
+  payload: z.record(z.string(), z.unknown()),
+  policy: Tier.default("CHEAP"),
+  privacy_class: PrivacyClass.default("PUBLIC"),
+  user_id: z.string().default(""),
+  deadline_at: z.string().default(""),
+  attempt: z.number().int().default(1),
+  payment_ref: z.string().nullable().default(null),
+});
+const JobCancel = z.object({ type: z.literal("job_cancel"), job_id: JobId, reason: z.string().default("") });
+const JobCompleteAck = z.object({
+  type: z.literal("job_complete_ack"),
+  job_id: JobId,
+  status: z.enum(["accepted", "already_completed"]).default("accepted"),
+});
+const TrustClaimAck = z.object({ type: z.literal("trust_claim_ack"), user_id: z.string(), paired_at: z.string() });
+const ErrorMsg = z.object({
+  type: z.literal("error"),
+  // Unknown codes from a newer coordinator are still errors worth logging.
+  code: z.string().transform((c) => c as (typeof WS_ERROR_CODES)[number]),
+  message: z.string().default(""),
+  job_id: JobId.optional(),
+});
+
+const Incoming = z.discriminatedUnion("type", [
+  Challenge,
+  RegisterAck,
+  HeartbeatAck,
+  JobAssign,
+  JobCancel,
+  JobCompleteAck,
+  TrustClaimAck,
+  ErrorMsg,
+]);
+
+export type ParsedIncoming = { ok: true; message: CoordinatorMessage } | { ok: false; ignored: boolean; reason: string };
+
+/** Parses one frame from the coordinator; unknown types are ignored, as the protocol asks. */
+export function parseCoordinatorMessage(raw: string): ParsedIncoming {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, ignored: false, reason: "frame is not JSON" };
+  }
+  const type = typeof data === "object" && data !== null ? (data as { type?: unknown }).type : undefined;
+  if (typeof type !== "string") return { ok: false, ignored: false, reason: "frame has no type" };
+  if (!Incoming.options.some((o) => o.shape.type.value === type)) return { ok: false, ignored: true, reason: `unknown type ${type}` };
+  const parsed = Incoming.safeParse(data);
+  if (!parsed.success)
+    return {
+      ok: false,
+      ignored: false,
+      reason: `${type}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+    };
+  return { ok: true, message: parsed.data as CoordinatorMessage };
+}

@@ -1,0 +1,64 @@
+import type { JobAssignMessage, LlmOutput, TaskFailure, TaskOutput } from "../protocol/index.ts";
+import { describeIssues, LIMITS, LlmPayload } from "../protocol/index.ts";
+import type { LlmBackend } from "./llm/llm-backend.ts";
+import { GenerationAbortedError } from "./llm/llm-backend.ts";
+import type { TaskPool } from "./tasks/task-pool.ts";
+
+export type JobOutput = TaskOutput | LlmOutput | TaskFailure;
+
+export interface ExecutorDeps {
+  tasks: TaskPool;
+  llm: LlmBackend | undefined;
+}
+
+/** Time kept back from the deadline so the completion reaches the coordinator before it. */
+const DELIVERY_MARGIN_MS = 1_000;
+
+/**
+ * Milliseconds the job may run: until the coordinator's `deadline_at` (less a margin), and
+ * never longer than the protocol's execution limit, so a skewed clock cannot stretch it.
+ */
+export function jobBudgetMs(assign: Pick<JobAssignMessage, "job_type" | "deadline_at">, now = Date.now()): number {
+  const limit = LIMITS.executionDeadlineSeconds[assign.job_type] * 1_000 - DELIVERY_MARGIN_MS;
+  const deadline = Date.parse(assign.deadline_at);
+  if (Number.isNaN(deadline)) return limit;
+  return Math.max(0, Math.min(limit, deadline - now - DELIVERY_MARGIN_MS));
+}
+
+/**
+ * Runs one job to an output. Never throws: every failure is an `{error}` output, the
+ * reference convention, and never text the backend did not produce.
+ */
+export async function executeJob(
+  assign: JobAssignMessage,
+  deps: ExecutorDeps,
+  opts: { signal: AbortSignal; onToken: (text: string) => void },
+): Promise<JobOutput> {
+  const budget = jobBudgetMs(assign);
+  if (budget <= 0) return { error: "deadline_exceeded: the job arrived after its deadline" };
+  if (assign.job_type === "TASK") return deps.tasks.run(assign.payload, { timeoutMs: budget, signal: opts.signal });
+
+  if (deps.llm === undefined) return { error: "LLM_INFER is not available on this worker" };
+  const parsed = LlmPayload.safeParse(assign.payload);
+  if (!parsed.success) return { error: `invalid LLM_INFER payload: ${describeIssues(parsed.error)}` };
+  const payload = parsed.data;
+  const deadline = AbortSignal.timeout(budget);
+  const signal = AbortSignal.any([opts.signal, deadline]);
+  try {
+    return await deps.llm.generate({
+      prompt: payload.prompt,
+      ...(payload.system !== undefined && { system: payload.system }),
+      maxTokens: payload.max_tokens,
+      ...(payload.temperature !== undefined && { temperature: payload.temperature }),
+      signal,
+      onToken: opts.onToken,
+    });
+  } catch (err) {
+    if (err instanceof GenerationAbortedError) {
+      return deadline.aborted
+        ? { error: `deadline_exceeded: generation stopped after ${budget} ms` }
+        : { error: "cancelled: generation stopped before it finished" };
+    }
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
