@@ -170,6 +170,9 @@ describe("ERC-8004 and receipt anchoring on a local chain", () => {
   });
 
   it("loses no chain write when the chain is unreachable across a coordinator restart", { timeout: 120_000 }, async () => {
+    // Only this worker may take the job, so the feedback we wait for is its own.
+    for (const w of workers.splice(0)) w.close();
+    await until("earlier workers gone", async () => (await directory()).length === 0);
     const { worker, agentId } = await linkedWorker(6);
     workers.push(worker);
     await worker.connect(coordinator.url, "monad", "DESKTOP", { agent_id: String(agentId) });

@@ -135,9 +135,10 @@ describe("worker processes against the real coordinator", () => {
     const id = await commit("cheap", { job_type: "TASK", payload: { task_type: "extract_json", input: '{"n": 1}', schema } });
     const view = await settled(id);
     expect(view.status).toBe("failed");
-    // The coordinator files a worker's `{error}` output under reason worker_error, keeping its text.
+    // The coordinator files a worker's `{error}` output under reason worker_error and keeps the
+    // output itself as the result, so the receipt still verifies against it.
     expect(view.reason).toBe("worker_error");
-    expect(view.result).toMatchObject({ message: expect.stringMatching(/^invalid schema/) });
+    expect(view.result).toMatchObject({ error: expect.stringMatching(/^invalid schema/) });
     expect(seeker.lines.some((l) => l.msg === "job finished" && l.outcome === "error")).toBe(true);
   });
 

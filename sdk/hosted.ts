@@ -1,0 +1,136 @@
+import { combineSignals } from "./coordinator-client.ts";
+import { DispatchError } from "./errors.ts";
+import type { FetchLike, HostedRoute } from "./types.ts";
+
+export interface HostedProviderConfig {
+  /** The caller's own API key; sent only to this provider's base URL. */
+  apiKey: string;
+  /** Defaults: https://api.openai.com/v1 and https://api.anthropic.com/v1 (any compatible server works). */
+  baseUrl?: string;
+  model?: string;
+}
+
+export interface HostedConfig {
+  openai?: HostedProviderConfig;
+  anthropic?: HostedProviderConfig & { version?: string };
+  /** Per hosted call (ms); default 60 s. */
+  timeoutMs?: number;
+}
+
+export interface HostedCompletionRequest {
+  prompt: string;
+  system?: string;
+  max_tokens: number;
+  temperature?: number;
+}
+
+export interface HostedCompletion {
+  route: HostedRoute;
+  text: string;
+  model: string;
+}
+
+const DEFAULTS = {
+  openai: { baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" },
+  anthropic: { baseUrl: "https://api.anthropic.com/v1", model: "claude-3-5-haiku-latest", version: "2023-06-01" },
+} as const;
+
+/** The configured providers, in the order they are tried. */
+export function hostedProviders(config: HostedConfig | undefined): HostedRoute[] {
+  const out: HostedRoute[] = [];
+  if (config?.openai?.apiKey) out.push("hosted:openai");
+  if (config?.anthropic?.apiKey) out.push("hosted:anthropic");
+  return out;
+}
+
+/** One completion from a hosted provider (OpenAI Chat Completions or Anthropic Messages). */
+export async function completeHosted(
+  route: HostedRoute,
+  config: HostedConfig,
+  req: HostedCompletionRequest,
+  fetchFn: FetchLike,
+  signal?: AbortSignal,
+): Promise<HostedCompletion> {
+  const call = route === "hosted:openai" ? openaiRequest(config, req) : anthropicRequest(config, req);
+  const { signal: combined, dispose } = combineSignals(signal, config.timeoutMs ?? 60_000);
+  let res: Response;
+  try {
+    res = await fetchFn(call.url, { method: "POST", headers: call.headers, body: JSON.stringify(call.body), signal: combined });
+  } catch (err) {
+    if (signal?.aborted) throw new DispatchError("aborted", "the call was aborted by the caller", { cause: err });
+    throw new DispatchError("hosted_error", `${route}: cannot reach ${call.url}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  } finally {
+    dispose();
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    // Provider error bodies never echo the key, but keep them short anyway.
+    throw new DispatchError("hosted_error", `${route}: ${res.status} from ${call.url}: ${text.slice(0, 300)}`, { status: res.status });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new DispatchError("hosted_error", `${route}: non-JSON answer from ${call.url}`, { status: res.status });
+  }
+  const out = route === "hosted:openai" ? openaiText(body) : anthropicText(body);
+  if (out === undefined) throw new DispatchError("hosted_error", `${route}: the answer carries no text`, { status: res.status });
+  return { route, text: out, model: call.model };
+}
+
+interface ProviderCall {
+  url: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  model: string;
+}
+
+function openaiRequest(config: HostedConfig, req: HostedCompletionRequest): ProviderCall {
+  const cfg = config.openai;
+  if (!cfg) throw new DispatchError("hosted_error", "hosted:openai is not configured");
+  const model = cfg.model ?? DEFAULTS.openai.model;
+  const messages = [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }];
+  return {
+    url: `${(cfg.baseUrl ?? DEFAULTS.openai.baseUrl).replace(/\/+$/, "")}/chat/completions`,
+    headers: { "content-type": "application/json", authorization: `Bearer ${cfg.apiKey}` },
+    body: { model, messages, max_tokens: req.max_tokens, ...(req.temperature === undefined ? {} : { temperature: req.temperature }) },
+    model,
+  };
+}
+
+function anthropicRequest(config: HostedConfig, req: HostedCompletionRequest): ProviderCall {
+  const cfg = config.anthropic;
+  if (!cfg) throw new DispatchError("hosted_error", "hosted:anthropic is not configured");
+  const model = cfg.model ?? DEFAULTS.anthropic.model;
+  return {
+    url: `${(cfg.baseUrl ?? DEFAULTS.anthropic.baseUrl).replace(/\/+$/, "")}/messages`,
+    headers: {
+      "content-type": "application/json",
+      "x-api-key": cfg.apiKey,
+      "anthropic-version": cfg.version ?? DEFAULTS.anthropic.version,
+    },
+    body: {
+      model,
+      max_tokens: req.max_tokens,
+      messages: [{ role: "user", content: req.prompt }],
+      ...(req.system ? { system: req.system } : {}),
+      ...(req.temperature === undefined ? {} : { temperature: req.temperature }),
+    },
+    model,
+  };
+}
+
+function openaiText(body: unknown): string | undefined {
+  const choices = (body as { choices?: { message?: { content?: unknown } }[] }).choices;
+  const content = choices?.[0]?.message?.content;
+  return typeof content === "string" ? content : undefined;
+}
+
+function anthropicText(body: unknown): string | undefined {
+  const content = (body as { content?: { type?: string; text?: unknown }[] }).content;
+  if (!Array.isArray(content)) return undefined;
+  const parts = content.filter((c) => c.type === "text" && typeof c.text === "string").map((c) => c.text as string);
+  return parts.length > 0 ? parts.join("") : undefined;
+}

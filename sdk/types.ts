@@ -1,0 +1,120 @@
+import type { Chain, JobType, PaymentView, Policy, PrivacyClass, ReceiptView, TaskType, Tier } from "../protocol/index.ts";
+import type { HostedConfig } from "./hosted.ts";
+import type { PaymentClientInput } from "./payments.ts";
+
+/** The subset of `fetch` the SDK uses, so Node, browsers, Workers and tests can all supply one. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** The seeker's ed25519 key (hex), as `generateKeyPair` makes it; `publicKey` is the user_id of signed requests. */
+export interface Identity {
+  publicKey: string;
+  secretKey: string;
+}
+
+export type DispatchRoute = `dispatch:${Chain}`;
+export type HostedRoute = "hosted:openai" | "hosted:anthropic";
+export type Route = DispatchRoute | HostedRoute;
+
+export interface ComputeRouterOptions {
+  /** Base URL of each chain's coordinator, including the chain prefix, e.g. `http://127.0.0.1:8787/monad`. */
+  coordinators: Partial<Record<Chain, string>>;
+  /** Chains to try, in order; defaults to the order of `coordinators`. */
+  chainPreference?: Chain | readonly Chain[];
+  /** Pays `402` answers (x402 v2): an `x402Client` or `x402HTTPClient` from `@x402/core/client`, or any PaymentClient. */
+  x402Client?: PaymentClientInput;
+  /** Signs PRIVATE commits, PRIVATE job reads and trust requests. */
+  identity?: Identity;
+  /** user_id for PUBLIC jobs when there is no identity (the reference accepts any string). */
+  userId?: string;
+  /** Bring-your-own-key fallback for PUBLIC jobs no decentralized worker can serve. */
+  hosted?: HostedConfig;
+  fetch?: FetchLike;
+  /** Overall time to wait for a job to settle, per job type (ms). Default TASK 30 s, LLM_INFER 60 s. */
+  timeouts?: Partial<Record<JobType, number>>;
+}
+
+export interface SubmitRequest {
+  job_type: JobType;
+  payload: Record<string, unknown>;
+  policy?: Policy;
+  privacy?: PrivacyClass;
+  chain?: Chain;
+  /** Reuse to make a retried submit return the same job (and never pay twice); generated when absent. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** A committed job and what it took to commit it. */
+export interface JobHandle {
+  job_id: string;
+  chain: Chain;
+  job_type: JobType;
+  tier: Tier;
+  privacy: PrivacyClass;
+  idempotencyKey: string;
+  /** True once a payment signature was sent for this job: from then on nothing falls back. */
+  paid: boolean;
+}
+
+export interface WaitOptions {
+  chain?: Chain;
+  /** Overall wait (ms); defaults to the per-type timeout when the job type is known, else 60 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A settled job whose receipt verified (or a hosted answer, which has none). */
+export interface JobResult {
+  route: Route;
+  /** The coordinator's job id; null for hosted answers. */
+  job_id: string | null;
+  output: unknown;
+  /** Verified by the SDK (ed25519 signature, output hash, job id); null for hosted answers. */
+  receipt: ReceiptView | null;
+  payment: PaymentView | null;
+  /** Why the decentralized route was not used, when a hosted provider served the job. */
+  fallback_reason?: string;
+}
+
+export interface LlmResult extends JobResult {
+  text: string;
+}
+
+export interface RunLLMRequest {
+  prompt: string;
+  max_tokens?: number;
+  system?: string;
+  temperature?: number;
+  policy?: Policy;
+  privacy?: PrivacyClass;
+  chain?: Chain;
+  /** Receives streamed tokens (over SSE) as the worker produces them. */
+  onToken?: (text: string) => void;
+  /** Receives lifecycle updates (committed, assigned, fallback...), for progress displays. */
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+export interface RunTaskRequest {
+  task_type: TaskType;
+  input: string;
+  labels?: string[];
+  schema?: Record<string, unknown>;
+  max_sentences?: number;
+  policy?: Policy;
+  privacy?: PrivacyClass;
+  chain?: Chain;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+export type ProgressEvent =
+  | { type: "committed"; chain: Chain; job_id: string; paid: boolean }
+  | { type: "paying"; chain: Chain }
+  | { type: "stage"; chain: Chain; job_id: string; stage: string }
+  | { type: "route_failed"; route: Route; code: string; message: string }
+  | { type: "fallback"; route: HostedRoute; reason: string };
