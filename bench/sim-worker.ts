@@ -16,6 +16,8 @@ export class SimWorker {
   readonly key: Ed25519KeyPair = generateKeyPair();
   private ws: WebSocket | null = null;
   completed = 0;
+  /** When false the worker takes jobs and never answers (deadline and failure tests). */
+  answer = true;
   /** `error` frames received (code), for tests that expect a refusal. */
   readonly errors: string[] = [];
 
@@ -37,6 +39,7 @@ export class SimWorker {
           nonce?: string;
           job_id?: string;
           code?: string;
+          payment_ref?: string | null;
           payload?: { input?: string };
         };
         if (msg.type === "error") this.errors.push(String(msg.code));
@@ -53,9 +56,14 @@ export class SimWorker {
           );
         } else if (msg.type === "register_ack") {
           resolve();
-        } else if (msg.type === "job_assign" && msg.job_id) {
+        } else if (msg.type === "job_assign" && msg.job_id && this.answer) {
           const output = { summary: (msg.payload?.input ?? "").slice(0, 40) };
-          const receipt = buildReceipt({ jobId: msg.job_id, providerPubkey: this.key.publicKey, output });
+          const receipt = buildReceipt({
+            jobId: msg.job_id,
+            providerPubkey: this.key.publicKey,
+            output,
+            paymentRef: msg.payment_ref ?? null,
+          });
           ws.send(
             JSON.stringify({
               type: "job_complete",
