@@ -13,6 +13,7 @@ import { CHAINS, type Chain, type HealthResponse } from "../protocol/index.ts";
 import { loadOrCreateIdentity } from "../sdk/identity-file.ts";
 import { ComputeRouter } from "../sdk/index.ts";
 import { coordinatorAnswers, type OwnCoordinator, startCoordinator, startWorker, type WorkerChild } from "./demo-network.ts";
+import { localPaymentClient } from "./demo-payments.ts";
 import { bold, chainHeader, dim, scenarioBlock, shortKey, summaryTable } from "./demo-report.ts";
 import { llmSummary, privateTask, publicTask, type ScenarioResult } from "./demo-scenarios.ts";
 
@@ -36,6 +37,8 @@ Options:
                       default ../shared/models/stories260K-f16.gguf)
   --identity PATH     the seeker's ed25519 key file, created 0600 on first use
                       (default .dispatch/demo/seeker-identity.json)
+  --network-file PATH the local network description \`npm start\` writes; its funded seeker
+                      keys pay x402 when payments are on (default .dispatch/local-network.json)
   --json              print the results as JSON on stdout (progress goes to stderr)
   -h, --help          this text
 
@@ -47,6 +50,7 @@ interface Options {
   ownNetwork: boolean;
   gguf: string;
   identity: string;
+  networkFile: string;
   json: boolean;
 }
 
@@ -57,6 +61,7 @@ function parseOptions(): Options {
       "own-network": { type: "boolean", default: false },
       gguf: { type: "string", default: process.env.DISPATCH_GGUF ?? DEFAULT_GGUF },
       identity: { type: "string", default: path.join(repoRoot, ".dispatch", "demo", "seeker-identity.json") },
+      "network-file": { type: "string", default: path.join(repoRoot, ".dispatch", "local-network.json") },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -70,6 +75,7 @@ function parseOptions(): Options {
     ownNetwork: values["own-network"],
     gguf: path.resolve(values.gguf),
     identity: path.resolve(values.identity),
+    networkFile: path.resolve(values["network-file"]),
     json: values.json,
   };
 }
@@ -119,11 +125,20 @@ async function main(): Promise<number> {
 
     const identityFile = opts.identity;
     const { identity, created } = await loadOrCreateIdentity(identityFile);
-    const router = new ComputeRouter({
-      coordinators: { monad: `${base.url}/monad`, solana: `${base.url}/solana` },
-      identity,
-    });
-    const health = await Promise.all(CHAINS.map((chain) => router.health(chain)));
+    const routerOptions = { coordinators: { monad: `${base.url}/monad`, solana: `${base.url}/solana` }, identity };
+    const probe = new ComputeRouter(routerOptions);
+    const health = await Promise.all(CHAINS.map((chain) => probe.health(chain)));
+    // With payments on (as `npm start` runs them), pay from the local network's funded seekers.
+    let router = probe;
+    if (health.some((h) => h.payments.enabled)) {
+      const payer = await localPaymentClient(opts.networkFile);
+      if (!payer)
+        throw new Error(
+          `the coordinator requires x402 payments but ${displayPath(opts.networkFile)} is missing; run \`npm start\` (it writes it) or pass --network-file`,
+        );
+      router = new ComputeRouter({ ...routerOptions, x402Client: payer.client });
+      progress("network", `paying with x402 from ${payer.payers.join(" and ")}`);
+    }
     say("");
     say(`  coordinator   ${base.url}  ${dim(base.note)}`);
     say(`  seeker        ${shortKey(identity.publicKey)}  ${dim(`${displayPath(identityFile)}${created ? " (created)" : ""}`)}`);

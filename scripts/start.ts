@@ -1,11 +1,14 @@
-// `npm start`: the whole local network in one command. The coordinator under `wrangler dev`
-// (both chains), then per chain one desktop worker (LLM + TASK) and one seeker worker (TASK).
-// Ctrl-C stops everything, workers first so in-flight jobs finish.
+// `npm start`: the whole local network in one command. The local chains (anvil with our
+// contracts, LiteSVM with USDC) and the x402 facilitator, the coordinator under `wrangler dev`
+// (both chains, payments on, ERC-8004 and anchoring on), then per chain one desktop worker
+// (LLM + TASK) and one seeker worker (TASK). Ctrl-C stops everything, workers first.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { evmDevAccount } from "../chains/evm.ts";
+import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
 import { wranglerEnv } from "./wrangler-env.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -14,6 +17,7 @@ const { values } = parseArgs({
     port: { type: "string", default: process.env.DISPATCH_PORT ?? "8787" },
     gguf: { type: "string", default: process.env.DISPATCH_GGUF ?? path.resolve(root, "../shared/models/stories260K-f16.gguf") },
     "no-workers": { type: "boolean", default: false },
+    "no-chains": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -22,7 +26,8 @@ if (values.help) {
   --port N        coordinator port (env DISPATCH_PORT; default 8787)
   --gguf PATH     GGUF model for the embedded LLM backend when no Ollama answers
                   (env DISPATCH_GGUF; default ../shared/models/stories260K-f16.gguf)
-  --no-workers    start only the coordinator`);
+  --no-workers    start no workers
+  --no-chains     no local chains: payments disabled, no ERC-8004 or anchoring`);
   process.exit(0);
 }
 
@@ -66,6 +71,8 @@ async function waitHealthy(url: string, ms = 60_000): Promise<void> {
   throw new Error(`${url} did not answer within ${ms / 1000} s`);
 }
 
+let chains: RunningLocalNetwork | null = null;
+
 async function stop(code: number): Promise<never> {
   stopping = true;
   // Workers first (SIGTERM: they finish in-flight jobs), then the coordinator.
@@ -76,13 +83,41 @@ async function stop(code: number): Promise<never> {
     new Promise((r) => setTimeout(r, 15_000)),
   ]);
   for (const { proc } of order) if (proc.exitCode === null) proc.kill("SIGKILL");
+  await chains?.stop();
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
 console.log(`Starting the Dispatch local network on ${base} ...`);
-run("coordinator", "wrangler", ["dev", "--port", String(values.port), "--ip", "127.0.0.1"], wranglerEnv(root));
+const vars: Record<string, string> = {};
+if (!values["no-chains"]) {
+  chains = await startLocalNetwork();
+  const { monad, solana } = chains.network.chains;
+  Object.assign(vars, {
+    PAYMENTS_MODE: "x402",
+    FACILITATOR_URL: chains.network.facilitatorUrl,
+    PAY_TO_MONAD: monad.payee,
+    ASSET_MONAD: monad.usdc.address,
+    ASSET_NAME_MONAD: monad.usdc.name,
+    ASSET_VERSION_MONAD: monad.usdc.version,
+    PAY_TO_SOLANA: solana.payee,
+    ASSET_SOLANA: solana.usdc.mint,
+    EVM_RPC_URL: monad.rpcUrl,
+    IDENTITY_REGISTRY: monad.contracts.identityRegistry,
+    REPUTATION_REGISTRY: monad.contracts.reputationRegistry,
+    RECEIPT_ANCHOR: monad.contracts.receiptAnchor,
+    // One signing key per chain object keeps their nonces apart; both may anchor (local test keys).
+    COORDINATOR_KEY_MONAD: monad.coordinator.privateKey,
+    COORDINATOR_KEY_SOLANA: evmDevAccount(0).privateKey,
+    REPUTATION_CLIENTS: `${monad.coordinator.address},${evmDevAccount(0).address}`,
+    ANCHOR_INTERVAL_SECONDS: "10",
+  });
+  console.log(`local chains up: anvil ${monad.rpcUrl}, LiteSVM ${solana.rpcUrl}, facilitator ${chains.network.facilitatorUrl}`);
+  console.log(`  addresses and funded seeker keys: ${path.relative(root, chains.file ?? "")}`);
+}
+const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+run("coordinator", "wrangler", ["dev", "--port", String(values.port), "--ip", "127.0.0.1", ...varArgs], wranglerEnv(root));
 await waitHealthy(`${base}/monad/v1/health`);
 
 const haveGguf = existsSync(values.gguf);
@@ -106,7 +141,17 @@ if (!values["no-workers"]) {
       run(`${chain}/${type}`, process.execPath, args);
     }
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  // Wait (bounded) for the workers to register, so the summary shows the network as it is.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const online = await Promise.all(
+      ["monad", "solana"].map(
+        async (c) => ((await (await fetch(`${base}/${c}/v1/health`)).json()) as { workers_online: number }).workers_online,
+      ),
+    );
+    if (online.every((n) => n >= 2)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 const health = await Promise.all(
@@ -117,14 +162,13 @@ console.log(`
   coordinator   ${base}/monad  and  ${base}/solana   (bare ${base}/v1 = monad)
   workers       monad: ${health[0]?.workers_online ?? 0} online, solana: ${health[1]?.workers_online ?? 0} online
   LLM backend   ${haveGguf ? `Ollama if one answers on 127.0.0.1:11434, else the embedded GGUF ${path.relative(root, values.gguf)}` : "Ollama if one answers (no GGUF found: pass --gguf for the embedded backend)"}
-  payments      disabled (local testing)
+  payments      ${chains ? `x402 on both chains via ${chains.network.facilitatorUrl} (seeker keys in ${path.relative(root, chains.file ?? "")})` : "disabled (--no-chains)"}
+  trust layer   ${chains ? `ERC-8004 + receipt anchoring on anvil ${chains.network.chains.monad.rpcUrl}` : "off"}
 
 Try it:
   curl -s ${base}/monad/v1/health
-  curl -s -X POST ${base}/monad/v1/jobs/commit/cheap -H 'content-type: application/json' \\
-    -d '{"job_type":"TASK","user_id":"me","payload":{"task_type":"summarize","input":"Dispatch matches jobs to idle hardware. Workers sign receipts. Seekers verify them."}}'
-  curl -s "${base}/monad/v1/jobs/<job_id>?wait=30"
-  npm run dispatch -- --help
+  npm run demo                     # the three scenarios on both chains, paid with the local seeker keys
+  npm run dispatch -- quote task${chains ? '\n  # paying from the CLI: DISPATCH_EVM_PRIVATE_KEY=<a monad seeker key from the file above> npm run dispatch -- run task summarize "..."' : ""}
 
 Ctrl-C stops everything.
 `);
