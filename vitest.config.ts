@@ -15,7 +15,14 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["protocol/**/*.test.ts", "worker-node/**/*.test.ts", "sdk/**/*.test.ts", "contracts/**/*.test.ts", "chains/**/*.test.ts", "test/**/*.test.ts"],
+          include: [
+            "protocol/**/*.test.ts",
+            "worker-node/**/*.test.ts",
+            "sdk/**/*.test.ts",
+            "contracts/**/*.test.ts",
+            "chains/**/*.test.ts",
+            "test/**/*.test.ts",
+          ],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -12,7 +12,7 @@ describe("receipt Merkle trees", () => {
     for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 16, 33]) {
       const ls = leaves(n);
       const { root, proofs } = merkleTree(ls);
-      ls.forEach((leaf, i) => expect(verifyMerkleProof(root, leaf, proofs[i] ?? []), `n=${n} i=${i}`).toBe(true));
+      for (const [i, leaf] of ls.entries()) expect(verifyMerkleProof(root, leaf, proofs[i] ?? []), `n=${n} i=${i}`).toBe(true);
       const stranger = receiptLeaf(buildReceipt({ jobId: "not-in-tree", providerPubkey: key, output: {} }));
       expect(verifyMerkleProof(root, stranger, proofs[0] ?? [])).toBe(false);
       if (n > 1) expect(verifyMerkleProof(root, ls[0] as `0x${string}`, proofs[1] ?? [])).toBe(false);
