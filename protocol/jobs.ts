@@ -181,3 +181,23 @@ export const WorkersResponse = z.object({
   ),
 });
 export type WorkersResponse = z.infer<typeof WorkersResponse>;
+
+/** `GET /v1/receipts/{id}`: the receipt, a fresh verification, and its anchoring proof once anchored. */
+export const ReceiptResponse = z.object({
+  job_id: z.string(),
+  receipt: Receipt,
+  signature: z.string(),
+  verified: z.boolean(),
+  output_hash: z.string(),
+  anchor: z
+    .object({
+      batch_id: z.string(),
+      root: z.string().regex(/^0x[0-9a-f]{64}$/),
+      leaf: z.string().regex(/^0x[0-9a-f]{64}$/),
+      proof: z.array(z.string().regex(/^0x[0-9a-f]{64}$/)),
+      transaction: z.string().nullable(),
+      anchored_at: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type ReceiptResponse = z.infer<typeof ReceiptResponse>;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { evmDevAccount } from "../chains/evm.ts";
+import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
 import { wranglerEnv } from "./wrangler-env.ts";
 
@@ -94,25 +94,7 @@ const vars: Record<string, string> = {};
 if (!values["no-chains"]) {
   chains = await startLocalNetwork();
   const { monad, solana } = chains.network.chains;
-  Object.assign(vars, {
-    PAYMENTS_MODE: "x402",
-    FACILITATOR_URL: chains.network.facilitatorUrl,
-    PAY_TO_MONAD: monad.payee,
-    ASSET_MONAD: monad.usdc.address,
-    ASSET_NAME_MONAD: monad.usdc.name,
-    ASSET_VERSION_MONAD: monad.usdc.version,
-    PAY_TO_SOLANA: solana.payee,
-    ASSET_SOLANA: solana.usdc.mint,
-    EVM_RPC_URL: monad.rpcUrl,
-    IDENTITY_REGISTRY: monad.contracts.identityRegistry,
-    REPUTATION_REGISTRY: monad.contracts.reputationRegistry,
-    RECEIPT_ANCHOR: monad.contracts.receiptAnchor,
-    // One signing key per chain object keeps their nonces apart; both may anchor (local test keys).
-    COORDINATOR_KEY_MONAD: monad.coordinator.privateKey,
-    COORDINATOR_KEY_SOLANA: evmDevAccount(0).privateKey,
-    REPUTATION_CLIENTS: `${monad.coordinator.address},${evmDevAccount(0).address}`,
-    ANCHOR_INTERVAL_SECONDS: "10",
-  });
+  Object.assign(vars, coordinatorVars(chains.network, { trustLayer: true }), { ANCHOR_INTERVAL_SECONDS: "10" });
   console.log(`local chains up: anvil ${monad.rpcUrl}, LiteSVM ${solana.rpcUrl}, facilitator ${chains.network.facilitatorUrl}`);
   console.log(`  addresses and funded seeker keys: ${path.relative(root, chains.file ?? "")}`);
 }

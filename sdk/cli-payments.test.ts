@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { authorizationTypes } from "@x402/evm";
 import { verifyTypedData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runScript } from "../test/support/run-script.ts";
 import { completedJob, json, type RecordedRequest } from "./test-support/builders.ts";
 import { serveHandler } from "./test-support/http-stub.ts";
 
@@ -74,28 +74,15 @@ beforeEach(() => {
 });
 
 function dispatch(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: home,
-        XDG_CONFIG_HOME: home,
-        DISPATCH_COORDINATOR: stub.url,
-        DISPATCH_CHAIN: "monad",
-        DISPATCH_EVM_PRIVATE_KEY: PRIVATE_KEY,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  return runScript(CLI, args, {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      DISPATCH_COORDINATOR: stub.url,
+      DISPATCH_CHAIN: "monad",
+      DISPATCH_EVM_PRIVATE_KEY: PRIVATE_KEY,
+    },
   });
 }
 

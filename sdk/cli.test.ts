@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS, verifySeekerRequest } from "../protocol/index.ts";
+import { type ScriptRun as Run, runScript } from "../test/support/run-script.ts";
 import { completedJob, json, pendingJob, type RecordedRequest, sse } from "./test-support/builders.ts";
 import { serveHandler } from "./test-support/http-stub.ts";
 
@@ -58,35 +58,17 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI as its own process, with a private HOME so no real config or key is touched. */
 function dispatch(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, "config"),
-        DISPATCH_COORDINATOR: stub.url,
-        ...opts.env,
-      },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? "");
+  return runScript(CLI, args, {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, "config"),
+      DISPATCH_COORDINATOR: stub.url,
+      ...opts.env,
+    },
+    stdin: opts.stdin ?? "",
   });
 }
 

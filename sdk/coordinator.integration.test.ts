@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../protocol/index.ts";
 import { type DevCoordinator, startCoordinator } from "../test/support/dev-coordinator.ts";
+import { runScript } from "../test/support/run-script.ts";
 import { ComputeRouter } from "./router.ts";
 import { type ScriptedWorker, startScriptedWorker } from "./test-support/scripted-worker.ts";
 
@@ -96,21 +96,8 @@ describe("against the real coordinator (wrangler dev)", () => {
   it("runs the CLI against it: run task --json, then receipt verify", async () => {
     const home = await mkdtemp(join(tmpdir(), "dispatch-cli-int-"));
     const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [fileURLToPath(new URL("./cli.ts", import.meta.url)), ...args], {
-          env: { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: home, DISPATCH_COORDINATOR: coordinator.url },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr.on("data", (d: Buffer) => {
-          stderr += d.toString();
-        });
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      runScript(fileURLToPath(new URL("./cli.ts", import.meta.url)), args, {
+        env: { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: home, DISPATCH_COORDINATOR: coordinator.url },
       });
     try {
       const run = await cli(["run", "task", "summarize", "Alpha beta. Gamma.", "--json", "--chain", "monad"]);

@@ -22,6 +22,10 @@ export type SdkErrorCode =
   | "not_settled"
   /** The caller aborted the call through its AbortSignal. */
   | "aborted"
+  /** The receipt's batch has not been anchored on-chain yet. */
+  | "not_anchored"
+  /** An anchoring proof that does not lead from the receipt to a root held on-chain. */
+  | "invalid_anchor"
   /** A non-2xx answer with no recognisable error code. */
   | "http_error";
 

@@ -1,5 +1,6 @@
 /** The Dispatch seeker SDK. Runtime-neutral: Node, browsers and Workers (identity-file.ts is the Node-only extra). */
 
+export { type AnchorCheck, checkAnchor } from "./anchor-check.ts";
 export type { DispatchErrorCode, SdkErrorCode } from "./errors.ts";
 export { DispatchError, isDispatchError } from "./errors.ts";
 export type { HostedConfig, HostedProviderConfig } from "./hosted.ts";

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +8,10 @@ import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { createPublicClient, erc20Abi, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import type { RunningLocalNetwork } from "../chains/local-network.ts";
 import { type DevCoordinator, startCoordinator } from "../test/support/dev-coordinator.ts";
+import { runScript } from "../test/support/run-script.ts";
 import { ComputeRouter } from "./router.ts";
 import { type ScriptedWorker, startScriptedWorker } from "./test-support/scripted-worker.ts";
 
@@ -46,18 +47,8 @@ describe("paying with x402 on the local chains", () => {
   beforeAll(async () => {
     const { startLocalNetwork } = await import("../chains/local-network.ts");
     net = await startLocalNetwork({ seekers: 2, file: false });
-    const m = monad();
     coordinator = await startCoordinator({
-      vars: {
-        PAYMENTS_MODE: "x402",
-        FACILITATOR_URL: net.network.facilitatorUrl,
-        PAY_TO_MONAD: m.payee,
-        ASSET_MONAD: m.usdc.address,
-        ASSET_NAME_MONAD: m.usdc.name,
-        ASSET_VERSION_MONAD: m.usdc.version,
-        PAY_TO_SOLANA: net.network.chains.solana.payee,
-        ASSET_SOLANA: net.network.chains.solana.usdc.mint,
-      },
+      vars: coordinatorVars(net.network),
     });
     worker = await startScriptedWorker(`${coordinator.url}/monad`);
     solanaWorker = await startScriptedWorker(`${coordinator.url}/solana`);
@@ -120,21 +111,8 @@ describe("paying with x402 on the local chains", () => {
 async function cli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
   const home = await mkdtemp(join(tmpdir(), "dispatch-cli-paid-"));
   try {
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [fileURLToPath(new URL("./cli.ts", import.meta.url)), ...args], {
-        env: { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: home, DISPATCH_COORDINATOR: coordinator.url, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    const run = await runScript(fileURLToPath(new URL("./cli.ts", import.meta.url)), args, {
+      env: { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: home, DISPATCH_COORDINATOR: coordinator.url, ...env },
     });
     // On failure, show the coordinator's log too: a job stuck unassigned was seen once here.
     expect(run.code, `${run.stderr}\n--- coordinator ---\n${coordinator.output().slice(-3_000)}`).toBe(0);

@@ -10,8 +10,10 @@ import {
   type Policy,
   type PrivacyClass,
   QuoteResponse,
+  ReceiptResponse,
   TaskPayload,
 } from "../protocol/index.ts";
+import { type AnchorCheck, checkAnchor } from "./anchor-check.ts";
 import { CoordinatorClient } from "./coordinator-client.ts";
 import { DispatchError, isDispatchError } from "./errors.ts";
 import { completeHosted, type HostedConfig, hostedProviders } from "./hosted.ts";
@@ -112,6 +114,21 @@ export class ComputeRouter {
   async status(job: JobRef, opts: { chain?: Chain; waitSeconds?: number; signal?: AbortSignal } = {}): Promise<JobView> {
     const ref = this.#ref(job, opts.chain);
     return fetchJob(this.#client(ref.chain), ref.job_id, { waitSeconds: opts.waitSeconds, sign: ref.sign, signal: opts.signal });
+  }
+
+  /**
+   * Proves the job's receipt is anchored on-chain: its Merkle proof leads to a root that the
+   * ReceiptAnchor contract at `receiptAnchor` (on the EVM trust layer at `rpcUrl`) holds.
+   */
+  async verifyAnchor(job: JobRef, chainInfo: { rpcUrl: string; receiptAnchor: `0x${string}`; chain?: Chain }): Promise<AnchorCheck> {
+    const ref = this.#ref(job, chainInfo.chain);
+    const view = await this.#client(ref.chain).json(ReceiptResponse, {
+      method: "GET",
+      path: `/v1/receipts/${encodeURIComponent(ref.job_id)}`,
+      sign: ref.sign,
+      timeoutMs: 15_000,
+    });
+    return checkAnchor(view, { rpcUrl: chainInfo.rpcUrl, receiptAnchor: chainInfo.receiptAnchor, fetch: this.#fetch });
   }
 
   /** Long-polls until the job settles; returns it only with a verified receipt, else throws. */

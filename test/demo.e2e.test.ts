@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +9,7 @@ import type { ScenarioResult } from "../scripts/demo-scenarios.ts";
 import { loadIdentity } from "../sdk/identity-file.ts";
 import { ComputeRouter } from "../sdk/index.ts";
 import { type DevCoordinator, freePort, startCoordinator } from "./support/dev-coordinator.ts";
+import { runScript } from "./support/run-script.ts";
 import { startWorker, type WorkerProcess } from "./support/worker-process.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -28,19 +28,7 @@ interface DemoJson {
 }
 
 function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEMO, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runScript(DEMO, args, { cwd: repoRoot });
 }
 
 let coordinator: DevCoordinator;

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorker } from "../bench/sim-worker.ts";
 import { receiptAnchorAbi, reputationRegistryAbi } from "../contracts/artifacts/abis.ts";
 import { devAccount, devPrivateKey, startTestChain, type TestChain } from "../contracts/test-chain.ts";
-import { type Hex32, verifyMerkleProof, type WorkersResponse } from "../protocol/index.ts";
+import { type Hex32, ReceiptResponse, verifyMerkleProof, type WorkersResponse } from "../protocol/index.ts";
+import { ComputeRouter, checkAnchor } from "../sdk/index.ts";
 import { registerIdentity } from "../worker-node/identity-registration.ts";
 import { startRpcGate } from "./rpc-gate.ts";
 import { type DevCoordinator, startCoordinator } from "./support/dev-coordinator.ts";
@@ -166,6 +167,13 @@ describe("ERC-8004 and receipt anchoring on a local chain", () => {
         args: [proof.root, proof.leaf, proof.proof],
       });
       expect(onchain).toBe(true);
+      // The SDK proves the same thing for a seeker, and refuses a proof for another receipt.
+      const router = new ComputeRouter({ coordinators: { monad: `${coordinator.url}/monad` } });
+      const anchorInfo = { rpcUrl: chain.anvil.rpcUrl, receiptAnchor: chain.deployment.receiptAnchor };
+      expect(await router.verifyAnchor(String(job.id), anchorInfo)).toMatchObject({ root: proof.root, transaction: proof.transaction });
+      const view = ReceiptResponse.parse(await (await fetch(`${coordinator.url}/monad/v1/receipts/${job.id}`)).json());
+      const forged = { ...view, receipt: { ...view.receipt, output_hash: "0".repeat(64) } };
+      await expect(checkAnchor(forged, anchorInfo)).rejects.toMatchObject({ code: "invalid_anchor" });
     }
   });
 

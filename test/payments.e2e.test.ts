@@ -10,6 +10,7 @@ import { createPublicClient, erc20Abi, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorker } from "../bench/sim-worker.ts";
+import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
 import { associatedTokenAddress, MINT_SIZE, mintData, TOKEN_ACCOUNT_SIZE, testKeypair, tokenAccountData } from "../chains/svm-accounts.ts";
 import { type Chain, NETWORKS } from "../protocol/index.ts";
@@ -35,18 +36,8 @@ const FACILITATOR_REASONS: Record<Chain, Record<string, RegExp>> = {
 
 beforeAll(async () => {
   net = await startLocalNetwork({ seekers: 3, file: false });
-  const { monad, solana } = net.network.chains;
   coordinator = await startCoordinator({
-    vars: {
-      PAYMENTS_MODE: "x402",
-      FACILITATOR_URL: net.network.facilitatorUrl,
-      PAY_TO_MONAD: monad.payee,
-      ASSET_MONAD: monad.usdc.address,
-      ASSET_NAME_MONAD: monad.usdc.name,
-      ASSET_VERSION_MONAD: monad.usdc.version,
-      PAY_TO_SOLANA: solana.payee,
-      ASSET_SOLANA: solana.usdc.mint,
-    },
+    vars: coordinatorVars(net.network),
   });
 }, 120_000);
 

@@ -200,16 +200,7 @@ export class JobStore {
    * worker's own output, so the stored receipt still verifies against it; `reason` says why.
    */
   failWithOutput(id: string, output: unknown, now: number): boolean {
-    return (
-      this.sql.run(
-        `UPDATE jobs SET status = 'failed', reason = 'worker_error', result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?,
-           payment_state = CASE payment_state WHEN 'verified' THEN 'voided' WHEN 'settled' THEN 'refund_due' ELSE payment_state END
-         WHERE id = ? AND status IN ('pending', 'assigned')`,
-        JSON.stringify(output),
-        now,
-        id,
-      ) === 1
-    );
+    return this.markFailed(id, "worker_error", output, now);
   }
 
   /**
@@ -217,7 +208,10 @@ export class JobStore {
    * (Solana settles at assignment) is recorded as a refund due.
    */
   fail(id: string, reason: FailureReason, now: number, message?: string): boolean {
-    const result = message === undefined ? { error: reason } : { error: reason, message };
+    return this.markFailed(id, reason, message === undefined ? { error: reason } : { error: reason, message }, now);
+  }
+
+  private markFailed(id: string, reason: FailureReason, result: unknown, now: number): boolean {
     return (
       this.sql.run(
         `UPDATE jobs SET status = 'failed', reason = ?, result = ?, worker_socket = NULL, exec_deadline = NULL, completed_at = ?,

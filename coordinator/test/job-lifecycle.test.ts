@@ -1,16 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyReceipt } from "../../protocol/index.ts";
-import { api, closeAll, commit, fireAlarm, getJob, llmBody, sqlIn, TestWorker, taskBody } from "./support.ts";
+import { api, closeAll, commit, connectWorker, fireAlarm, getJob, llmBody, sqlIn, TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
 afterEach(() => closeAll(workers));
 
-async function worker(opts: ConstructorParameters<typeof TestWorker>[0] = {}): Promise<TestWorker> {
-  const w = new TestWorker(opts);
-  workers.push(w);
-  await w.connect();
-  return w;
-}
+const worker = (opts: ConstructorParameters<typeof TestWorker>[0] = {}) => connectWorker(workers, opts);
 
 describe("commit, assign, complete", () => {
   it("assigns a committed job, completes it and serves a verified receipt", async () => {

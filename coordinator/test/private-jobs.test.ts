@@ -1,16 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair, signSeekerRequest } from "../../protocol/index.ts";
-import { api, closeAll, commit, getJob, json, signed, sqlIn, TestWorker, taskBody } from "./support.ts";
+import { api, closeAll, commit, connectWorker, getJob, json, signed, sqlIn, type TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
 afterEach(() => closeAll(workers));
 
-async function worker(opts: ConstructorParameters<typeof TestWorker>[0] = {}): Promise<TestWorker> {
-  const w = new TestWorker(opts);
-  workers.push(w);
-  await w.connect();
-  return w;
-}
+const worker = (opts: ConstructorParameters<typeof TestWorker>[0] = {}) => connectWorker(workers, opts);
 
 async function pairingCode(user: ReturnType<typeof generateKeyPair>, chain = "monad"): Promise<string> {
   const res = await signed(user, "POST", `/${chain}/v1/trust/create`, { user_id: user.publicKey });

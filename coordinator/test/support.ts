@@ -214,3 +214,11 @@ export async function closeAll(workers: TestWorker[]): Promise<void> {
     await sqlIn(chain, "UPDATE jobs SET status = 'failed', reason = 'test_cleanup' WHERE status IN ('pending', 'assigned')");
   }
 }
+
+/** Opens and registers a worker, remembering it in `pool` so `closeAll(pool)` releases it after the test. */
+export async function connectWorker(pool: TestWorker[], opts: ConstructorParameters<typeof TestWorker>[0] = {}): Promise<TestWorker> {
+  const w = new TestWorker(opts);
+  pool.push(w);
+  await w.connect();
+  return w;
+}

@@ -1,7 +1,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { registerChallengeMessage, signMessage } from "../../protocol/index.ts";
-import { api, closeAll, commit, getJob, json, stub, TestWorker, taskBody } from "./support.ts";
+import { api, closeAll, commit, connectWorker, getJob, json, stub, TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
 afterEach(() => closeAll(workers));
@@ -11,11 +11,7 @@ function track(w: TestWorker): TestWorker {
   return w;
 }
 
-async function worker(opts: ConstructorParameters<typeof TestWorker>[0] = {}): Promise<TestWorker> {
-  const w = track(new TestWorker(opts));
-  await w.connect();
-  return w;
-}
+const worker = (opts: ConstructorParameters<typeof TestWorker>[0] = {}) => connectWorker(workers, opts);
 
 describe("worker authentication", () => {
   it("sends a challenge and verifies the signed register", async () => {
