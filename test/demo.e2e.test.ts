@@ -38,8 +38,10 @@ const pubkeyOf = (chain: Chain, type: "desktop" | "seeker"): string => workers.g
 
 // The demo as users run it, a real process against a real network: the coordinator under
 // wrangler dev and, per chain, a desktop worker (embedded GGUF LLM) and a seeker worker.
-describe.skipIf(!existsSync(GGUF))("npm run demo", () => {
+describe("npm run demo", () => {
   beforeAll(async () => {
+    // The model ships in ../shared; without it the LLM scenario cannot run, and that is a failure.
+    expect(existsSync(GGUF), `missing ${GGUF}`).toBe(true);
     coordinator = await startCoordinator();
     home = await mkdtemp(path.join(tmpdir(), "dispatch-demo-test-"));
     await Promise.all(

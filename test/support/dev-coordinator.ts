@@ -5,6 +5,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/demo-network.ts";
+
+export { freePort };
 
 export interface DevCoordinator {
   /** Base URL, e.g. http://127.0.0.1:41234 (chain prefixes go after it). */
@@ -20,17 +23,6 @@ export interface DevCoordinator {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const WRANGLER = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
 const START_TIMEOUT_MS = 30_000;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Runs the real coordinator under `wrangler dev` (workerd) on a free port with its Durable
