@@ -21,6 +21,7 @@ import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
 import { OutboxDrain } from "./outbox-drain.ts";
 import { type Admitted, isOutcome, Payments } from "./payments/service.ts";
+import { paymentResponseHeaders } from "./payments/x402.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
 import { type JobRow, toJobView, wireStatus } from "./storage/job-store.ts";
@@ -268,7 +269,11 @@ export class ChainCoordinator extends DurableObject<Env> {
       job = this.life.jobs.get(input.jobId);
     }
     if (!job) return fail(404, "job_not_found", "Job not found");
-    return ok(toJobView(job, this.life.jobs.receipt(job.id), this.network()));
+    const view = ok(toJobView(job, this.life.jobs.receipt(job.id), this.network()));
+    if (job.payment_state === "settled" && job.payment_tx && job.payment_ref) {
+      view.headers = paymentResponseHeaders(job.payment_tx, this.network(), this.life.payments.payer(job.payment_ref));
+    }
+    return view;
   }
 
   async receipt(input: ReadInput): Promise<Outcome<Record<string, unknown>>> {

@@ -1,5 +1,9 @@
 import type { JobEvent } from "../protocol/index.ts";
 
+const MAX_REPLAY_JOBS = 256;
+const MAX_REPLAY_TOKENS = 4096;
+const MAX_REPLAY_CHARS = 256 * 1024;
+
 /**
  * In-memory listeners for long-polls and SSE streams. They are never a record of anything:
  * each listener is an open request, and the job state it reports is read back from SQL.
@@ -9,6 +13,11 @@ export class Listeners {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly streams = new Map<string, Set<WritableStreamDefaultWriter<Uint8Array>>>();
   private readonly encoder = new TextEncoder();
+  /**
+   * Tokens of running LLM jobs, so a stream opened after the first tokens (a seeker subscribes
+   * right after its commit returns) still gets the whole text. Bounded per job and in jobs.
+   */
+  private readonly tokens = new Map<string, { events: JobEvent[]; chars: number }>();
 
   /** Resolves when the job reaches a terminal state or after `ms`. */
   wait(jobId: string, ms: number): Promise<void> {
@@ -32,6 +41,7 @@ export class Listeners {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     writer.write(this.frame(current)).catch(() => {});
+    for (const token of this.tokens.get(jobId)?.events ?? []) writer.write(this.frame(token)).catch(() => {});
     if (terminal) {
       writer.close().catch(() => {});
       return readable;
@@ -44,6 +54,9 @@ export class Listeners {
   }
 
   emit(event: JobEvent, terminal = false): void {
+    if (event.type === "token") this.remember(event);
+    // A finished job needs no replay; a re-queued one starts its text again on another worker.
+    else if (terminal || event.stage === "pending") this.tokens.delete(event.job_id);
     const set = this.streams.get(event.job_id);
     if (set) {
       const frame = this.frame(event);
@@ -56,6 +69,21 @@ export class Listeners {
       }
     }
     if (terminal) for (const done of [...(this.waiters.get(event.job_id) ?? [])]) done();
+  }
+
+  private remember(event: JobEvent & { type: "token" }): void {
+    let entry = this.tokens.get(event.job_id);
+    if (!entry) {
+      if (this.tokens.size >= MAX_REPLAY_JOBS) {
+        const oldest = this.tokens.keys().next().value;
+        if (oldest !== undefined) this.tokens.delete(oldest);
+      }
+      entry = { events: [], chars: 0 };
+      this.tokens.set(event.job_id, entry);
+    }
+    if (entry.events.length >= MAX_REPLAY_TOKENS || entry.chars + event.text.length > MAX_REPLAY_CHARS) return;
+    entry.events.push(event);
+    entry.chars += event.text.length;
   }
 
   hasStreams(jobId: string): boolean {

@@ -130,6 +130,10 @@ for (const chain of ["monad", "solana"] as const) {
         expect(done).toMatchObject({ status: "completed", payment: { state: "settled" } });
         expect(done.payment.transaction).toBeTruthy();
         expect((done.receipt as { payment_ref: string | null }).payment_ref).toBeTruthy();
+        // The settlement is also announced the x402 way, in PAYMENT-RESPONSE.
+        const view = await fetch(`${coordinator.url}/${chain}/v1/jobs/${job_id}`);
+        const settlement = (await payer(chain, 1)).http.getPaymentSettleResponse((n) => view.headers.get(n));
+        expect(settlement).toMatchObject({ success: true, transaction: done.payment.transaction, network: NETWORKS[chain] });
         expect(await balance(chain, seeker)).toBe(seekerBefore - PRICE);
         expect(await balance(chain, payee(chain))).toBe(payeeBefore + PRICE);
       } finally {

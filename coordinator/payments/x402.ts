@@ -1,4 +1,9 @@
-import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, HTTPFacilitatorClient } from "@x402/core/http";
+import {
+  decodePaymentSignatureHeader,
+  encodePaymentRequiredHeader,
+  encodePaymentResponseHeader,
+  HTTPFacilitatorClient,
+} from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import { type Chain, type JobType, NETWORKS, priceMicroUsd, priceString, sha256Hex, type Tier, X402_SCHEME } from "../../protocol/index.ts";
 import type { PaymentSettings } from "../settings.ts";
@@ -52,6 +57,18 @@ export function paymentRequired(
 
 export function paymentRequiredHeaders(body: PaymentRequired): Record<string, string> {
   return { "payment-required": encodePaymentRequiredHeader(body), "cache-control": "private, no-store" };
+}
+
+/** `PAYMENT-RESPONSE` for a settled job, so x402 clients see the settlement the standard way. */
+export function paymentResponseHeaders(transaction: string, network: string, payer: string | null): Record<string, string> {
+  return {
+    "payment-response": encodePaymentResponseHeader({
+      success: true,
+      transaction,
+      network: network as PaymentRequirements["network"],
+      ...(payer === null ? {} : { payer }),
+    }),
+  };
 }
 
 /** Decodes `PAYMENT-SIGNATURE`; null when it is not a v2 payment payload. */

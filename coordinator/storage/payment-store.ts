@@ -41,6 +41,10 @@ export class PaymentStore {
     this.sql.run("UPDATE payments SET job_id = ?, payer = ? WHERE payment_id = ?", jobId, payer, id);
   }
 
+  payer(id: string): string | null {
+    return this.sql.first<{ payer: string | null }>("SELECT payer FROM payments WHERE payment_id = ?", id)?.payer ?? null;
+  }
+
   get(id: string): { payload: PaymentPayload; requirements: PaymentRequirements } | undefined {
     const row = this.sql.first<PaymentRow>("SELECT * FROM payments WHERE payment_id = ?", id);
     if (!row) return undefined;

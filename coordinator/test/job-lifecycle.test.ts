@@ -87,9 +87,12 @@ describe("commit, assign, complete", () => {
     const { body } = await commit(llmBody({}, "sse-user"), { tier: "fast" });
     const id = String(body.job_id);
     await w.next("job_assign");
+    // A token sent before anyone listens is replayed to a stream opened later.
+    w.send({ type: "job_progress", job_id: id, text: "Once", seq: 0 });
+    w.send({ type: "heartbeat" });
+    await w.next("heartbeat_ack");
     const res = await api(`/v1/jobs/${id}/events`);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    w.send({ type: "job_progress", job_id: id, text: "Once", seq: 0 });
     w.send({ type: "job_progress", job_id: id, text: " upon", seq: 1 });
     setTimeout(() => w.complete(id, { text: "Once upon" }), 100);
     const text = await res.text();
