@@ -11,7 +11,7 @@ import {
   priceString,
   type Tier,
   toHex,
-  verifyReceipt,
+  verifyReceiptAsync,
   type WorkersResponse,
 } from "../protocol/index.ts";
 import { TrustLayer } from "./chain/trust-layer.ts";
@@ -292,7 +292,8 @@ export class ChainCoordinator extends DurableObject<Env> {
     };
     // Re-verified on every read against the stored output, so storage corruption cannot pass as verified.
     const output = job.status === "completed" ? (JSON.parse(job.result) as unknown) : undefined;
-    const check = output === undefined ? { ok: false } : verifyReceipt({ receipt, signature: stored.signature, output, jobId: job.id });
+    const check =
+      output === undefined ? { ok: false } : await verifyReceiptAsync({ receipt, signature: stored.signature, output, jobId: job.id });
     return ok({
       job_id: job.id,
       receipt,
@@ -391,9 +392,10 @@ export class ChainCoordinator extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
-      await this.sessions.onMessage(ws, message);
-      await this.outbox.drain();
-      await this.life.scheduleAlarm();
+      if (await this.sessions.onMessage(ws, message)) {
+        await this.outbox.drain();
+        await this.life.scheduleAlarm();
+      }
     } catch (err) {
       console.error("webSocketMessage failed", err);
       try {

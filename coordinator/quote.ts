@@ -3,19 +3,19 @@ import {
   commitEndpoint,
   LIMITS,
   NETWORKS,
-  priceMicroUsd,
   priceString,
   type QuoteQuery,
   type QuoteResponse,
   resolvePolicy,
-  X402_SCHEME,
 } from "../protocol/index.ts";
+import { requirementsFor } from "./payments/x402.ts";
 import type { Settings } from "./settings.ts";
 
 /** A quote needs no state: price table, AUTO resolution and what the 402 will ask for. */
 export function quote(chain: Chain, query: QuoteQuery, settings: Settings, now = Date.now()): QuoteResponse {
   const tier = resolvePolicy(query.policy, query.job_type);
-  const amount = String(priceMicroUsd(tier, query.job_type));
+  // The same requirement the commit route's 402 states (minus facilitator extras such as a fee payer).
+  const req = requirementsFor(settings.payments, chain, tier, query.job_type);
   return {
     price: priceString(tier, query.job_type),
     endpoint: commitEndpoint(tier),
@@ -26,16 +26,7 @@ export function quote(chain: Chain, query: QuoteQuery, settings: Settings, now =
     chain,
     payment: {
       enabled: settings.payments.mode !== "disabled",
-      accepts: [
-        {
-          scheme: X402_SCHEME[chain],
-          network: NETWORKS[chain],
-          // USDC has 6 decimals, so micro-USD are the asset's atomic units.
-          amount,
-          asset: settings.payments.asset,
-          pay_to: settings.payments.payTo,
-        },
-      ],
+      accepts: [{ scheme: req.scheme, network: req.network, amount: req.amount, asset: req.asset || null, pay_to: req.payTo || null }],
     },
   };
 }

@@ -15,12 +15,11 @@ import {
   type WorkerMessage,
 } from "../protocol/index.ts";
 import type { TrustLayer } from "./chain/trust-layer.ts";
-import type { Lifecycle } from "./lifecycle.ts";
+import { BENCH_MS, type Lifecycle } from "./lifecycle.ts";
 import type { Listeners } from "./listeners.ts";
 import { attachment, closeQuietly, type SocketAttachment, send, setAttachment } from "./sockets.ts";
 import type { JobRow } from "./storage/job-store.ts";
 
-const BENCH_MS = 60_000;
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 
 /** Close codes in the private range, so workers can tell why they were dropped. */
@@ -42,44 +41,51 @@ export class WorkerSessions {
     this.trust = trust;
   }
 
-  async onMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+  /**
+   * Handles one frame. Returns whether it may have moved a deadline or queued outbox work, so
+   * the caller can skip rescheduling for the frequent frames that never do (tokens, heartbeats).
+   */
+  async onMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<boolean> {
     const a = attachment(ws);
     if (!a) {
       closeQuietly(ws, 1011, "unknown socket");
-      return;
+      return false;
     }
     const parsed = parseWorkerMessage(raw);
     if (!parsed.ok) {
       this.error(ws, parsed.code, parsed.message);
-      return;
+      return false;
     }
     const msg: WorkerMessage = parsed.value;
     if (msg.type === "register") {
       await this.register(ws, a, msg);
-      return;
+      return true;
     }
     if (a.pubkey === null) {
       this.error(ws, "NOT_REGISTERED", "send `register` (answering the challenge) before anything else");
-      return;
+      return false;
+    }
+    // Tokens can arrive hundreds of times a second: they prove liveness no better than the
+    // heartbeat does, so only the other frames pay for a write to `last_seen`.
+    if (msg.type === "job_progress") {
+      this.progress(ws, a, msg);
+      return false;
     }
     const now = Date.now();
     this.life.workers.touch(a.sid, now);
     switch (msg.type) {
       case "heartbeat":
         send(ws, { type: "heartbeat_ack", status: "ok" });
-        return;
-      case "job_progress":
-        this.progress(ws, a, msg);
-        return;
+        return false;
       case "job_complete":
         await this.complete(ws, a, msg);
-        return;
+        return true;
       case "job_reject":
         this.reject(ws, a, msg, now);
-        return;
+        return true;
       case "trust_claim":
         this.trustClaim(ws, a, msg, now);
-        return;
+        return true;
     }
   }
 

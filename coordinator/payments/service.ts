@@ -1,4 +1,4 @@
-import type { Chain, JobType, PaymentState, Tier } from "../../protocol/index.ts";
+import { type Chain, type JobType, NETWORKS, type PaymentState, type Tier, X402_SCHEME } from "../../protocol/index.ts";
 import { fail, type Outcome } from "../errors.ts";
 import type { PaymentSettings } from "../settings.ts";
 import type { PaymentStore } from "../storage/payment-store.ts";
@@ -45,8 +45,8 @@ export class Payments {
   }
 
   async requirements(chain: Chain, tier: Tier, jobType: JobType): Promise<PaymentRequirements> {
-    const base = requirementsFor(this.settings(), chain, tier, jobType);
-    return requirementsFor(this.settings(), chain, tier, jobType, await this.client().extraFor(base.scheme, base.network));
+    const extra = await this.client().extraFor(X402_SCHEME[chain], NETWORKS[chain]);
+    return requirementsFor(this.settings(), chain, tier, jobType, extra);
   }
 
   /** Verifies the `PAYMENT-SIGNATURE` of a commit, or says what the seeker must pay. */

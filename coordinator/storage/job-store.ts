@@ -6,6 +6,7 @@ import {
   type JobView,
   type PaymentState,
   type PrivacyClass,
+  type Receipt,
   type Tier,
 } from "../../protocol/index.ts";
 import type { Sql } from "./sql.ts";
@@ -229,17 +230,7 @@ export class JobStore {
     this.sql.run("INSERT OR IGNORE INTO job_exclusions (job_id, provider_pubkey, reason) VALUES (?, ?, ?)", jobId, pubkey, reason);
   }
 
-  saveReceipt(
-    r: {
-      job_id: string;
-      provider_pubkey: string;
-      output_hash: string;
-      completed_at: string;
-      payment_ref: string | null;
-      signature: string;
-    },
-    now: number,
-  ): void {
+  saveReceipt(r: Receipt & { signature: string }, now: number): void {
     this.sql.run(
       `INSERT INTO receipts (job_id, provider_pubkey, output_hash, completed_at, payment_ref, signature, verified, created_at)
        VALUES (?, ?, ?, ?, ?, ?, 1, ?)`,

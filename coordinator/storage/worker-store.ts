@@ -140,6 +140,16 @@ export class WorkerStore {
     );
   }
 
+  /** Whether any registered socket has a free slot: without one, no pending job can move. */
+  hasFreeSlot(): boolean {
+    return (
+      this.sql.first(
+        `SELECT 1 AS one FROM connections c
+         WHERE (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') < c.slots LIMIT 1`,
+      ) !== undefined
+    );
+  }
+
   /** Whether any verified socket of a key paired with `userId` is online (busy or not). */
   trustedOnline(userId: string): boolean {
     return (
