@@ -1,7 +1,7 @@
 // Load benchmark: N simulated workers over real WebSockets, M concurrent seekers that commit
 // and long-poll, against the coordinator under `wrangler dev`. Prints jobs/s and the latency a
 // seeker sees from commit to result (p50/p99), and the in-coordinator share of it.
-import { startCoordinator } from "../test/support/dev-coordinator.ts";
+import { startCoordinator } from "../scripts/dev-coordinator.ts";
 import { SimWorker } from "./sim-worker.ts";
 
 interface Run {

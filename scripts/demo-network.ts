@@ -1,12 +1,8 @@
 // The processes the demo may own: a coordinator under `wrangler dev` and worker-node agents.
 // Everything it starts it also stops, process group by process group.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import type { Chain } from "../protocol/index.ts";
-import { wranglerEnv } from "./wrangler-env.ts";
 
 export interface WorkerChild {
   name: string;
@@ -41,17 +37,6 @@ export async function coordinatorAnswers(base: string): Promise<boolean> {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Kills a detached child's whole process group: SIGTERM, then SIGKILL after `graceMs`. */
 async function killGroup(proc: ChildProcess, graceMs: number): Promise<void> {
   if (proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
@@ -67,47 +52,6 @@ async function killGroup(proc: ChildProcess, graceMs: number): Promise<void> {
   const timer = setTimeout(() => signal("SIGKILL"), graceMs);
   await gone;
   clearTimeout(timer);
-}
-
-export interface OwnCoordinator {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `wrangler dev` on a free port with its Durable Object state in a fresh temporary directory. */
-export async function startCoordinator(repoRoot: string, timeoutMs = 45_000): Promise<OwnCoordinator> {
-  const stateDir = await mkdtemp(path.join(os.tmpdir(), "dispatch-demo-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const wrangler = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
-  const proc = spawn(process.execPath, [wrangler, ...args, "--persist-to", path.join(stateDir, "state")], {
-    cwd: repoRoot,
-    // Own process group, so stop() takes the workerd that wrangler spawns along with it.
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...wranglerEnv(repoRoot), NO_COLOR: "1", CI: "1" },
-  });
-  let log = "";
-  const collect = (d: Buffer): void => {
-    log = (log + d.toString()).slice(-20_000);
-  };
-  proc.stdout?.on("data", collect);
-  proc.stderr?.on("data", collect);
-  const stop = async (): Promise<void> => {
-    await killGroup(proc, 3_000);
-    await rm(stateDir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + timeoutMs;
-  while (!(await coordinatorAnswers(url))) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`the coordinator (wrangler dev on ${url}) did not come up:\n${log.slice(-3_000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { url, output: () => log, stop };
 }
 
 /** Starts `worker-node/cli.ts` with JSON logs and resolves once it has announced its key. */

@@ -12,10 +12,11 @@ import { parseArgs } from "node:util";
 import { CHAINS, type Chain, type HealthResponse } from "../protocol/index.ts";
 import { loadOrCreateIdentity } from "../sdk/identity-file.ts";
 import { ComputeRouter } from "../sdk/index.ts";
-import { coordinatorAnswers, type OwnCoordinator, startCoordinator, startWorker, type WorkerChild } from "./demo-network.ts";
+import { coordinatorAnswers, startWorker, type WorkerChild } from "./demo-network.ts";
 import { localPaymentClient } from "./demo-payments.ts";
 import { bold, chainHeader, dim, scenarioBlock, shortKey, summaryTable } from "./demo-report.ts";
 import { llmSummary, privateTask, publicTask, type ScenarioResult } from "./demo-scenarios.ts";
+import { type DevCoordinator, startCoordinator } from "./dev-coordinator.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_COORDINATOR = "http://127.0.0.1:8787";
@@ -83,7 +84,7 @@ function parseOptions(): Options {
 /** Everything the demo started, stopped in reverse order (workers before the coordinator). */
 class Processes {
   readonly workers: WorkerChild[] = [];
-  coordinator: OwnCoordinator | undefined;
+  coordinator: DevCoordinator | undefined;
   tempDir: string | undefined;
 
   async stopAll(): Promise<void> {
@@ -250,7 +251,7 @@ async function chooseCoordinator(
     progress("network", `nothing answers at ${url}; starting a network of our own`);
   }
   progress("network", "starting the coordinator (wrangler dev on a free port) …");
-  procs.coordinator = await startCoordinator(repoRoot);
+  procs.coordinator = await startCoordinator();
   const url = procs.coordinator.url;
   const gguf = existsSync(opts.gguf) ? opts.gguf : undefined;
   progress("network", `coordinator up at ${url}; starting a desktop and a seeker worker per chain …`);

@@ -5,8 +5,7 @@ import path from "node:path";
  * Environment for running wrangler offline: no telemetry, no Cloudflare lookups, and its
  * config/cache inside the repository so a fresh machine (or CI) needs no login or home dir.
  */
-export function wranglerEnv(repoRoot: string): NodeJS.ProcessEnv {
-  const home = path.join(repoRoot, ".tmp", "wrangler-home");
+export function wranglerEnv(repoRoot: string, home = path.join(repoRoot, ".tmp", "wrangler-home")): NodeJS.ProcessEnv {
   mkdirSync(home, { recursive: true });
   return {
     ...process.env,

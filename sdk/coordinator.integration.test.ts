@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../protocol/index.ts";
-import { type DevCoordinator, startCoordinator } from "../test/support/dev-coordinator.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 import { runScript } from "../test/support/run-script.ts";
 import { ComputeRouter } from "./router.ts";
 import { type ScriptedWorker, startScriptedWorker } from "./test-support/scripted-worker.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, LIMITS } from "../protocol/index.ts";
-import { type DevCoordinator, startCoordinator } from "../test/support/dev-coordinator.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 import { ComputeRouter } from "./router.ts";
 import { type FakeHostedServer, startHostedServer } from "./test-support/hosted-servers.ts";
 

@@ -10,7 +10,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import type { RunningLocalNetwork } from "../chains/local-network.ts";
-import { type DevCoordinator, startCoordinator } from "../test/support/dev-coordinator.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 import { runScript } from "../test/support/run-script.ts";
 import { ComputeRouter } from "./router.ts";
 import { type ScriptedWorker, startScriptedWorker } from "./test-support/scripted-worker.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../protocol/index.ts";
-import { type DevCoordinator, startCoordinator } from "../test/support/dev-coordinator.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 import { startWorker, type WorkerProcess } from "../test/support/worker-process.ts";
 import { ComputeRouter } from "./router.ts";
 

@@ -6,9 +6,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHAINS, type Chain } from "../protocol/index.ts";
 import type { ScenarioResult } from "../scripts/demo-scenarios.ts";
+import { type DevCoordinator, freePort, startCoordinator } from "../scripts/dev-coordinator.ts";
 import { loadIdentity } from "../sdk/identity-file.ts";
 import { ComputeRouter } from "../sdk/index.ts";
-import { type DevCoordinator, freePort, startCoordinator } from "./support/dev-coordinator.ts";
 import { runScript } from "./support/run-script.ts";
 import { startWorker, type WorkerProcess } from "./support/worker-process.ts";
 

@@ -7,10 +7,10 @@ import { SimWorker } from "../bench/sim-worker.ts";
 import { receiptAnchorAbi, reputationRegistryAbi } from "../contracts/artifacts/abis.ts";
 import { devAccount, devPrivateKey, startTestChain, type TestChain } from "../contracts/test-chain.ts";
 import { type Hex32, ReceiptResponse, verifyMerkleProof, type WorkersResponse } from "../protocol/index.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 import { ComputeRouter, checkAnchor } from "../sdk/index.ts";
 import { registerIdentity } from "../worker-node/identity-registration.ts";
 import { startRpcGate } from "./rpc-gate.ts";
-import { type DevCoordinator, startCoordinator } from "./support/dev-coordinator.ts";
 
 let chain: TestChain;
 let coordinator: DevCoordinator;

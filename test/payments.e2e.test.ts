@@ -14,7 +14,7 @@ import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
 import { associatedTokenAddress, MINT_SIZE, mintData, TOKEN_ACCOUNT_SIZE, testKeypair, tokenAccountData } from "../chains/svm-accounts.ts";
 import { type Chain, NETWORKS } from "../protocol/index.ts";
-import { type DevCoordinator, startCoordinator } from "./support/dev-coordinator.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 
 let net: RunningLocalNetwork;
 let coordinator: DevCoordinator;

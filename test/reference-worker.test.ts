@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { buildReceipt, generateKeyPair, signReceipt, signSeekerRequest } from "../protocol/index.ts";
-import { type DevCoordinator, startCoordinator } from "./support/dev-coordinator.ts";
+import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 
 interface Assign {
   type: "job_assign";

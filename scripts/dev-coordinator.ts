@@ -1,3 +1,5 @@
+// The coordinator under `wrangler dev` on a free port with throwaway state: the one launcher
+// that tests, the demo (when it runs a network of its own) and the load benchmark share.
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -5,9 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../scripts/demo-network.ts";
-
-export { freePort };
+import { wranglerEnv } from "./wrangler-env.ts";
 
 export interface DevCoordinator {
   /** Base URL, e.g. http://127.0.0.1:41234 (chain prefixes go after it). */
@@ -16,11 +16,11 @@ export interface DevCoordinator {
   stop(): Promise<void>;
   /** Kills and starts wrangler again on the same port with the same persisted state. */
   restart(): Promise<void>;
-  /** Everything wrangler wrote, for diagnosing a failed test. */
+  /** The last 50 kB wrangler wrote, for diagnosing a failure. */
   output(): string;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
 const START_TIMEOUT_MS = 30_000;
 
@@ -28,6 +28,17 @@ const START_TIMEOUT_MS = 30_000;
  * Runs the real coordinator under `wrangler dev` (workerd) on a free port with its Durable
  * Object state in a temporary directory, and waits until `/monad/v1/health` answers.
  */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export interface CoordinatorOptions {
   /** Extra `[vars]` for this run (payments, chain RPC, contract addresses, keys), passed as `--var K:V`. */
   vars?: Record<string, string>;
@@ -63,12 +74,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         // Own process group, so stop() can kill wrangler and the workerd it spawns together.
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
+        // Config and logs in this run's own directory, out of the user's home.
         env: {
-          ...process.env,
-          WRANGLER_SEND_METRICS: "false",
-          CLOUDFLARE_CF_FETCH_ENABLED: "false",
-          // Keep wrangler's config and logs out of the user's home directory.
-          XDG_CONFIG_HOME: path.join(stateDir, "config"),
+          ...wranglerEnv(repoRoot, path.join(stateDir, "config")),
           WRANGLER_LOG_PATH: path.join(stateDir, "logs"),
           NO_COLOR: "1",
           CI: "1",
@@ -76,12 +84,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       },
     );
     child = proc;
-    proc.stdout?.on("data", (d: Buffer) => {
-      log += d.toString();
-    });
-    proc.stderr?.on("data", (d: Buffer) => {
-      log += d.toString();
-    });
+    // The tail is what a failure message needs; a long run must not grow without bound.
+    const collect = (d: Buffer): void => {
+      log = (log + d.toString()).slice(-50_000);
+    };
+    proc.stdout?.on("data", collect);
+    proc.stderr?.on("data", collect);
     const exited = new Promise<never>((_, reject) => {
       proc.once("exit", (code, signal) =>
         reject(new Error(`wrangler dev exited (${code ?? signal}) before it was ready:\n${log.slice(-4_000)}`)),
