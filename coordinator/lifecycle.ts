@@ -127,7 +127,7 @@ export class Lifecycle {
         lost.add(sid);
         continue;
       }
-      this.listeners.emit(statusEvent(job));
+      this.announce(job);
     }
     // A socket that vanished between claim and send: its jobs go back to the queue at once.
     for (const sid of lost) this.socketGone(sid, now);
@@ -154,7 +154,7 @@ export class Lifecycle {
       }
       this.workers.removeConnection(sid);
     });
-    for (const job of changed) this.listeners.emit(statusEvent(job), isTerminal(job));
+    for (const job of changed) this.announce(job);
     if (changed.length > 0) this.pump(now);
   }
 

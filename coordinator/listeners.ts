@@ -86,10 +86,6 @@ export class Listeners {
     entry.chars += event.text.length;
   }
 
-  hasStreams(jobId: string): boolean {
-    return (this.streams.get(jobId)?.size ?? 0) > 0;
-  }
-
   private frame(event: JobEvent): Uint8Array {
     return this.encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   }
