@@ -6,7 +6,13 @@ export default defineConfig({
     projects: [
       {
         // The coordinator runs inside workerd, exactly as it does under wrangler.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // A per-address socket cap small enough for a test to reach it.
+            miniflare: { bindings: { MAX_SOCKETS_PER_ADDRESS: "40" } },
+          }),
+        ],
         test: {
           name: "coordinator",
           include: ["coordinator/**/*.test.ts"],

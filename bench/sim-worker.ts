@@ -1,12 +1,5 @@
 import WebSocket from "ws";
-import {
-  buildReceipt,
-  type Ed25519KeyPair,
-  generateKeyPair,
-  registerChallengeMessage,
-  signMessage,
-  signReceipt,
-} from "../protocol/index.ts";
+import { buildReceipt, type Ed25519KeyPair, generateKeyPair, registerSigningString, signMessage, signReceipt } from "../protocol/index.ts";
 
 /**
  * A simulated worker for load tests: real WebSocket, real challenge-response, and a valid
@@ -50,7 +43,10 @@ export class SimWorker {
               provider_pubkey: this.key.publicKey,
               provider_type: type,
               capabilities: type === "DESKTOP" ? ["LLM_INFER", "TASK"] : ["TASK"],
-              signature: signMessage(registerChallengeMessage(msg.nonce ?? ""), this.key.secretKey),
+              signature: signMessage(
+                registerSigningString({ chain, host: new URL(baseUrl).host, nonce: msg.nonce ?? "" }),
+                this.key.secretKey,
+              ),
               ...extra,
             }),
           );

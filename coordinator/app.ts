@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import {
   type Chain,
@@ -16,7 +16,7 @@ import type { Env } from "./env.ts";
 import { HttpError, type Outcome } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { quote } from "./quote.ts";
-import { bodyHash, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
+import { bodyHash, clientAddress, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
 import { readSettings, SettingsError } from "./settings.ts";
 
 type AppEnv = { Bindings: Env };
@@ -38,13 +38,16 @@ function chainApi(chain: Chain): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   const stub = (env: Env) => env.CHAIN.getByName(chain);
 
-  const upgradeToWorker = (c: { req: { raw: Request }; env: Env }) => {
+  const upgradeToWorker = (c: Context<AppEnv>) => {
     if (c.req.raw.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(426, "upgrade_required", "workers connect here with a WebSocket upgrade");
     }
-    // Forward the raw upgrade: the Durable Object accepts it with the hibernation API.
-    return stub(c.env).fetch(new Request(`https://coordinator/ws?chain=${chain}`, { headers: { upgrade: "websocket" } }));
+    // Forward the raw upgrade: the Durable Object accepts it with the hibernation API. The host
+    // the worker dialled is part of what it signs; the address bounds sockets per client.
+    const params = new URLSearchParams({ chain, host: new URL(c.req.url).host, addr: clientAddress(c) });
+    return stub(c.env).fetch(new Request(`https://coordinator/ws?${params}`, { headers: { upgrade: "websocket" } }));
   };
+  const caller = async (c: Context<AppEnv>, body: string) => ({ auth: await optionalSigner(c, chain, body), addr: clientAddress(c) });
 
   api.get("/", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") return upgradeToWorker(c);
@@ -69,43 +72,58 @@ function chainApi(chain: Chain): Hono<AppEnv> {
         field: "Idempotency-Key",
       });
     }
-    const signedUser = body.privacy_class === "PRIVATE" ? await requireSigner(c, text) : await optionalSigner(c, text);
-    if (signedUser !== null && signedUser !== body.user_id) {
+    const auth = body.privacy_class === "PRIVATE" ? await requireSigner(c, chain, text) : await optionalSigner(c, chain, text);
+    if (auth !== null && auth.userId !== body.user_id) {
       throw new HttpError(403, "forbidden", "the request is signed by a different key than user_id");
     }
     // Tier is part of the request identity: the same key on another tier is a different request.
     const requestHash = bodyHash(`${tier}\n${JSON.stringify(body)}`);
     const paymentHeader = c.req.header("payment-signature") ?? null;
     return reply(
-      await stub(c.env).commit({ chain, tier, body, idempotencyKey: key, requestHash, signedUser, paymentHeader, resourceUrl: c.req.url }),
+      await stub(c.env).commit({
+        chain,
+        tier,
+        body,
+        idempotencyKey: key,
+        requestHash,
+        auth,
+        paymentHeader,
+        resourceUrl: c.req.url,
+        addr: clientAddress(c),
+      }),
     );
   });
 
   api.get("/v1/jobs/:id", async (c) => {
     const id = jobId(c.req.param("id"));
     const { wait } = validate(c.req.query(), JobQuery, "invalid_query");
-    const viewer = await optionalSigner(c, "");
-    return reply(await stub(c.env).job({ chain, jobId: id, viewer, waitMs: Math.round((wait ?? 0) * 1000) }));
+    return reply(await stub(c.env).job({ chain, jobId: id, caller: await caller(c, ""), waitMs: Math.round((wait ?? 0) * 1000) }));
   });
 
   api.get("/v1/jobs/:id/events", async (c) => {
     const id = jobId(c.req.param("id"));
-    const viewer = await optionalSigner(c, "");
-    const headers: Record<string, string> = viewer === null ? {} : { "x-dispatch-viewer": viewer };
-    return stub(c.env).fetch(new Request(`https://coordinator/events?chain=${chain}&job=${encodeURIComponent(id)}`, { headers }));
+    const { auth, addr } = await caller(c, "");
+    const headers: Record<string, string> =
+      auth === null
+        ? {}
+        : { "x-dispatch-viewer": auth.userId, "x-dispatch-viewer-nonce": auth.nonce, "x-dispatch-viewer-expires": String(auth.expiresAt) };
+    const lastEventId = c.req.header("last-event-id");
+    if (lastEventId !== undefined && /^\d{1,9}$/.test(lastEventId)) headers["last-event-id"] = lastEventId;
+    const params = new URLSearchParams({ chain, job: id, addr });
+    return stub(c.env).fetch(new Request(`https://coordinator/events?${params}`, { headers }));
   });
 
   api.get("/v1/receipts/:id", async (c) => {
     const id = jobId(c.req.param("id"));
-    return reply(await stub(c.env).receipt({ chain, jobId: id, viewer: await optionalSigner(c, "") }));
+    return reply(await stub(c.env).receipt({ chain, jobId: id, caller: await caller(c, "") }));
   });
 
   api.post("/v1/trust/create", async (c) => {
     const text = await readBody(c);
     const body = parseJson(text, TrustCreateBody);
-    const signer = await requireSigner(c, text);
-    if (signer !== body.user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
-    return reply(await stub(c.env).trustCreate(chain, body.user_id));
+    const auth = await requireSigner(c, chain, text);
+    if (auth.userId !== body.user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
+    return reply(await stub(c.env).trustCreate(chain, auth));
   });
 
   api.post("/v1/trust/claim", async (c) => {
@@ -115,17 +133,16 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.get("/v1/trust/list", async (c) => {
     const { user_id } = validate(c.req.query(), TrustListQuery, "invalid_query");
-    const signer = await requireSigner(c, "");
-    if (signer !== user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
-    return c.json(await stub(c.env).trustList(chain, user_id));
+    const auth = await requireSigner(c, chain, "");
+    if (auth.userId !== user_id) throw new HttpError(403, "forbidden", "sign with the key named by user_id");
+    return reply(await stub(c.env).trustList(chain, auth));
   });
 
   api.delete("/v1/trust/:pubkey", async (c) => {
     const pubkey = c.req.param("pubkey");
     if (!PUBKEY_HEX.test(pubkey))
       throw new HttpError(400, "invalid_request", "provider_pubkey must be 64 lowercase hex characters", { field: "provider_pubkey" });
-    const signer = await requireSigner(c, "");
-    return reply(await stub(c.env).trustRevoke(chain, signer, pubkey));
+    return reply(await stub(c.env).trustRevoke(chain, await requireSigner(c, chain, ""), pubkey));
   });
 
   api.get("/v1/workers/ws", (c) => upgradeToWorker(c));
@@ -149,7 +166,9 @@ export function createApp(): Hono<AppEnv> {
         "payment-signature",
         "x-dispatch-user",
         "x-dispatch-timestamp",
+        "x-dispatch-nonce",
         "x-dispatch-signature",
+        "last-event-id",
       ],
       exposeHeaders: ["payment-required", "payment-response"],
     }),

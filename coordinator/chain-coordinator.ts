@@ -2,53 +2,42 @@ import { DurableObject } from "cloudflare:workers";
 import {
   CHAINS,
   type Chain,
-  type CommitBody,
   type HealthResponse,
   type JobView,
   LIMITS,
   NETWORKS,
-  priceMicroUsd,
-  priceString,
-  type Tier,
+  type SeekerAuth,
   toHex,
   verifyReceiptAsync,
   type WorkersResponse,
 } from "../protocol/index.ts";
+import { Admission, type CommitInput, type CommitOutcome } from "./admission.ts";
 import { TrustLayer } from "./chain/trust-layer.ts";
 import type { Env } from "./env.ts";
-import { fail, type Outcome, ok } from "./errors.ts";
+import { type Failure, fail, type Outcome, ok } from "./errors.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
 import { OutboxDrain } from "./outbox-drain.ts";
-import { type Admitted, isOutcome, Payments } from "./payments/service.ts";
+import { Payments } from "./payments/service.ts";
 import { paymentResponseHeaders } from "./payments/x402.ts";
+import { Retention } from "./retention.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
-import { type JobRow, toJobView, wireStatus } from "./storage/job-store.ts";
+import { type JobRow, toJobView } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
 import { Sql } from "./storage/sql.ts";
 import { WorkerSessions } from "./worker-session.ts";
 
-/** Upper bound on sockets per chain object, so a flood of upgrades cannot exhaust it. */
-const MAX_SOCKETS = 5_000;
-
-export interface CommitInput {
-  chain: Chain;
-  tier: Tier;
-  body: CommitBody;
-  idempotencyKey: string | null;
-  requestHash: string;
-  /** The verified signer of the request, when it was signed. */
-  signedUser: string | null;
-  /** The `PAYMENT-SIGNATURE` header, when the seeker paid. */
-  paymentHeader: string | null;
-  resourceUrl: string;
+/** Who is asking, as the edge saw it: a verified signature (its nonce not yet spent) and the client address. */
+export interface Caller {
+  auth: SeekerAuth | null;
+  addr: string;
 }
 
 export interface ReadInput {
   chain: Chain;
   jobId: string;
-  viewer: string | null;
+  caller: Caller;
 }
 
 /**
@@ -57,8 +46,10 @@ export interface ReadInput {
  */
 export class ChainCoordinator extends DurableObject<Env> {
   private readonly sql: Sql;
-  private readonly listeners = new Listeners();
+  private readonly listeners: Listeners;
   private readonly life: Lifecycle;
+  private readonly admission: Admission;
+  private readonly retention: Retention;
   private readonly sessions: WorkerSessions;
   private readonly payments: Payments;
   private readonly outbox: OutboxDrain;
@@ -69,15 +60,23 @@ export class ChainCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = new Sql(ctx.storage.sql);
+    this.listeners = new Listeners(() => this.settings().limits);
     this.life = new Lifecycle(ctx, this.sql, this.listeners, () => ({
       allowUnverifiedWorkers: this.settings().allowUnverifiedWorkers,
       settleAtAssignment: this.chain() === "solana",
     }));
     this.payments = new Payments(() => this.settings().payments, this.life.payments);
     this.trustLayer = new TrustLayer(this.life, this.sql, () => this.settings().onchain);
+    this.admission = new Admission(this.life, this.payments, () => this.settings().limits);
+    this.retention = new Retention(
+      this.life,
+      this.sql,
+      () => this.settings().limits.retentionMs,
+      () => this.settings().onchain?.receiptAnchor != null,
+    );
     this.life.hooks = {
       jobFinished: (job, success, outputHash, now) => this.trustLayer.onJobFinished(job, success, outputHash, now),
-      deadlines: () => [this.trustLayer.nextBatchAt()],
+      deadlines: () => [this.trustLayer.nextBatchAt(), this.retention.nextAt()],
     };
     this.outbox = new OutboxDrain(this.life, this.payments, this.trustLayer);
     this.sessions = new WorkerSessions(
@@ -130,6 +129,21 @@ export class ChainCoordinator extends DurableObject<Env> {
     for (const conn of this.life.workers.connections()) {
       if (!live.has(conn.socket_id)) this.life.socketGone(conn.socket_id);
     }
+    for (const sid of this.life.sockets.all()) {
+      if (!live.has(sid)) this.life.sockets.closed(sid);
+    }
+  }
+
+  /**
+   * Spends a signed request's nonce: each signature acts once, so a captured request cannot be
+   * replayed within its freshness window. Returns the signer (or null when unsigned).
+   */
+  private spend(auth: SeekerAuth | null): { user: string | null } | Failure {
+    if (auth === null) return { user: null };
+    if (!this.life.nonces.consume(auth.userId, auth.nonce, auth.expiresAt)) {
+      return fail(401, "replayed_signature", "this signed request was already used; sign each request anew (fresh nonce)");
+    }
+    return { user: auth.userId };
   }
 
   // ---- HTTP (over RPC) ----
@@ -154,6 +168,9 @@ export class ChainCoordinator extends DurableObject<Env> {
         facilitator: settings.payments.facilitatorUrl,
       },
       outbox_pending: this.life.outbox.pendingCount(),
+      outbox_dead: this.life.outbox.deadCount(),
+      sockets: this.life.sockets.total(),
+      listeners: this.listeners.stats(),
       allow_unverified_workers: settings.allowUnverifiedWorkers,
       onchain: settings.onchain
         ? { enabled: true, reputation_registry: settings.onchain.reputationRegistry, receipt_anchor: settings.onchain.receiptAnchor }
@@ -166,106 +183,31 @@ export class ChainCoordinator extends DurableObject<Env> {
     return { workers: this.life.workers.online() };
   }
 
-  async commit(input: CommitInput): Promise<Outcome<Record<string, string>>> {
+  async commit(input: CommitInput & { auth: SeekerAuth | null }): Promise<CommitOutcome> {
     this.bind(input.chain);
-    const { body } = input;
-    const now = Date.now();
-    if (input.idempotencyKey !== null) {
-      const existing = this.life.jobs.byIdempotencyKey(body.user_id, input.idempotencyKey);
-      if (existing) {
-        if (existing.request_hash !== input.requestHash) {
-          return fail(409, "idempotency_conflict", "this Idempotency-Key was used with a different request; use a new key");
-        }
-        return this.commitOutcome(existing);
-      }
-    }
-    if (body.privacy_class === "PRIVATE" && input.signedUser !== body.user_id) {
-      return fail(401, "signature_required", "PRIVATE jobs must be signed by the user_id key");
-    }
-    if (this.life.jobs.activeCountForUser(body.user_id) >= LIMITS.maxPendingJobsPerUser) {
-      return fail(
-        429,
-        "too_many_pending_jobs",
-        `at most ${LIMITS.maxPendingJobsPerUser} unfinished jobs per user; wait for some to finish`,
-      );
-    }
-    // PRIVATE work never waits for a trusted worker that is not even online: refuse before any payment.
-    if (body.privacy_class === "PRIVATE" && !this.life.workers.trustedOnline(body.user_id)) {
-      return this.commitOutcome(
-        this.storeJob(input, now, { paymentState: "disabled", paymentRef: null, payer: null }, "no_trusted_worker"),
-      );
-    }
-    const admitted = await this.payments.admit({
-      chain: input.chain,
-      tier: input.tier,
-      jobType: body.job_type,
-      header: input.paymentHeader,
-      resourceUrl: input.resourceUrl,
-      now,
-    });
-    if (isOutcome(admitted)) return admitted;
-    const job = this.storeJob(input, Date.now(), admitted, null);
-    if (job.status === "pending") this.life.pump(Date.now());
+    const spent = this.spend(input.auth);
+    if ("status" in spent) return spent;
+    const outcome = await this.admission.commit(input, spent.user);
     await this.outbox.drain();
     await this.life.scheduleAlarm();
-    return this.commitOutcome(this.life.jobs.get(job.id) ?? job);
-  }
-
-  private storeJob(input: CommitInput, now: number, admitted: Admitted, failWith: "no_trusted_worker" | null): JobRow {
-    const { body } = input;
-    const id = crypto.randomUUID();
-    const job = this.life.transaction(() => {
-      // A concurrent retry with the same key may have won while the payment was verified.
-      const raced = input.idempotencyKey === null ? undefined : this.life.jobs.byIdempotencyKey(body.user_id, input.idempotencyKey);
-      if (raced) {
-        if (admitted.paymentRef) this.life.payments.release(admitted.paymentRef);
-        return raced;
-      }
-      this.life.jobs.insert({
-        id,
-        jobType: body.job_type,
-        tier: input.tier,
-        privacyClass: body.privacy_class,
-        userId: body.user_id,
-        payload: body.payload,
-        priceMicro: priceMicroUsd(input.tier, body.job_type),
-        paymentState: admitted.paymentState,
-        paymentRef: admitted.paymentRef,
-        idempotencyKey: input.idempotencyKey,
-        requestHash: input.requestHash,
-        now,
-        queueDeadline: now + LIMITS.queueDeadlineSeconds * 1000,
-      });
-      if (admitted.paymentRef) this.payments.attach(admitted.paymentRef, id, admitted.payer);
-      if (failWith) this.life.jobs.fail(id, failWith, now);
-      return this.life.jobs.get(id);
-    });
-    if (!job) throw new Error(`job ${id} vanished right after insert`);
-    return job;
-  }
-
-  private commitOutcome(job: JobRow): Outcome<Record<string, string>> {
-    if (job.reason === "no_trusted_worker") {
-      return fail(422, "no_trusted_worker", "none of your trusted workers is online; pair one or try later", { job_id: job.id });
-    }
-    return ok(
-      {
-        job_id: job.id,
-        status: wireStatus(job.status),
-        price: priceString(job.policy, job.job_type),
-        tier: job.policy,
-      },
-      201,
-    );
+    return outcome;
   }
 
   async job(input: ReadInput & { waitMs: number }): Promise<Outcome<JobView>> {
     this.bind(input.chain);
+    const spent = this.spend(input.caller.auth);
+    if ("status" in spent) return spent;
     let job = this.life.jobs.get(input.jobId);
-    const denied = this.readDenied(job, input.viewer);
+    const denied = this.readDenied(job, spent.user);
     if (denied) return denied;
     if (job && input.waitMs > 0 && !isTerminal(job)) {
-      await this.listeners.wait(job.id, input.waitMs);
+      const release = this.listeners.hold(input.caller.addr);
+      if (!release) return tooManyWaits(this.settings().limits.holdsPerAddress);
+      try {
+        await this.listeners.wait(job.id, input.waitMs);
+      } finally {
+        release();
+      }
       job = this.life.jobs.get(input.jobId);
     }
     if (!job) return fail(404, "job_not_found", "Job not found");
@@ -278,8 +220,10 @@ export class ChainCoordinator extends DurableObject<Env> {
 
   async receipt(input: ReadInput): Promise<Outcome<Record<string, unknown>>> {
     this.bind(input.chain);
+    const spent = this.spend(input.caller.auth);
+    if ("status" in spent) return spent;
     const job = this.life.jobs.get(input.jobId);
-    const denied = this.readDenied(job, input.viewer);
+    const denied = this.readDenied(job, spent.user);
     if (denied) return denied;
     const stored = job ? this.life.jobs.receipt(job.id) : undefined;
     if (!job || !stored || job.result === null) return fail(404, "not_found", "no receipt for this job yet; it has not completed");
@@ -311,8 +255,11 @@ export class ChainCoordinator extends DurableObject<Env> {
     return fail(403, "forbidden", "this PRIVATE job belongs to another user");
   }
 
-  async trustCreate(chain: Chain, userId: string): Promise<Outcome<Record<string, string>>> {
+  async trustCreate(chain: Chain, auth: SeekerAuth): Promise<Outcome<Record<string, string>>> {
     this.bind(chain);
+    const spent = this.spend(auth);
+    if ("status" in spent) return spent;
+    const userId = auth.userId;
     const now = Date.now();
     if (this.life.trust.createdInLastHour(userId, now) >= LIMITS.pairingCreatesPerHour) {
       return fail(429, "rate_limited", `at most ${LIMITS.pairingCreatesPerHour} pairing codes per hour; use one you have`);
@@ -330,26 +277,32 @@ export class ChainCoordinator extends DurableObject<Env> {
         invalid_code: "no such pairing code; check it or ask the user for a new one",
         already_claimed: "this pairing code was already used; codes are single use",
         expired: "this pairing code has expired; ask the user for a new one",
+        too_many_pairings: `this worker already serves ${LIMITS.maxPairingsPerWorker} users; revoke some pairings first`,
       } as const;
       return fail(400, result.code, messages[result.code]);
     }
-    this.life.pump(now);
+    this.life.fillWorkers(this.life.workers.socketsOf(pubkey), now);
     await this.life.scheduleAlarm();
     return ok({ user_id: result.userId, paired_at: new Date(result.pairedAt).toISOString() });
   }
 
-  async trustList(chain: Chain, userId: string): Promise<{ providers: { provider_pubkey: string; paired_at: string }[] }> {
+  async trustList(chain: Chain, auth: SeekerAuth): Promise<Outcome<{ providers: { provider_pubkey: string; paired_at: string }[] }>> {
     this.bind(chain);
-    return {
+    const spent = this.spend(auth);
+    if ("status" in spent) return spent;
+    const userId = auth.userId;
+    return ok({
       providers: this.life.trust
         .list(userId)
         .map((p) => ({ provider_pubkey: p.provider_pubkey, paired_at: new Date(p.paired_at).toISOString() })),
-    };
+    });
   }
 
-  async trustRevoke(chain: Chain, userId: string, pubkey: string): Promise<Outcome<Record<string, unknown>>> {
+  async trustRevoke(chain: Chain, auth: SeekerAuth, pubkey: string): Promise<Outcome<Record<string, unknown>>> {
     this.bind(chain);
-    const n = this.life.trust.revoke(userId, pubkey, Date.now());
+    const spent = this.spend(auth);
+    if ("status" in spent) return spent;
+    const n = this.life.trust.revoke(auth.userId, pubkey, Date.now());
     if (n === 0) return fail(404, "not_found", "no active pairing with that provider");
     return ok({ revoked: true, provider_pubkey: pubkey });
   }
@@ -360,31 +313,67 @@ export class ChainCoordinator extends DurableObject<Env> {
     const url = new URL(request.url);
     const chain = url.searchParams.get("chain");
     if (chain && (CHAINS as readonly string[]).includes(chain)) this.bind(chain as Chain);
-    if (url.pathname === "/ws") return this.acceptWorker();
-    if (url.pathname === "/events") return this.events(url.searchParams.get("job") ?? "", request.headers.get("x-dispatch-viewer"));
+    const addr = url.searchParams.get("addr") ?? "unknown";
+    if (url.pathname === "/ws") return this.acceptWorker(addr, url.searchParams.get("host") ?? "");
+    if (url.pathname === "/events") {
+      const h = request.headers;
+      const user = h.get("x-dispatch-viewer");
+      const auth =
+        user === null
+          ? null
+          : { userId: user, nonce: h.get("x-dispatch-viewer-nonce") ?? "", expiresAt: Number(h.get("x-dispatch-viewer-expires")) };
+      const lastEventId = Number.parseInt(h.get("last-event-id") ?? "", 10);
+      return this.events(url.searchParams.get("job") ?? "", { auth, addr }, Number.isNaN(lastEventId) ? null : lastEventId);
+    }
     return new Response("not found", { status: 404 });
   }
 
-  private acceptWorker(): Response {
-    if (this.ctx.getWebSockets().length >= MAX_SOCKETS) {
-      return Response.json({ error: "rate_limited", message: "this coordinator is full; retry later" }, { status: 503 });
+  /** Accepts a worker socket, within the object's cap and the per-address caps. */
+  private acceptWorker(addr: string, host: string): Response {
+    const limits = this.settings().limits;
+    const counts = this.life.sockets.counts(addr);
+    const refuse = (status: number, error: string, message: string) =>
+      Response.json({ error, message }, { status, headers: { "retry-after": "10" } });
+    if (counts.total >= limits.maxSockets || this.ctx.getWebSockets().length >= limits.maxSockets) {
+      return refuse(503, "rate_limited", "this coordinator is full; retry later");
+    }
+    if (counts.fromAddress >= limits.maxSocketsPerAddress) {
+      return refuse(429, "too_many_connections", `at most ${limits.maxSocketsPerAddress} worker sockets per client address`);
+    }
+    if (counts.handshakesFromAddress >= LIMITS.maxUnregisteredPerAddress) {
+      return refuse(
+        429,
+        "too_many_connections",
+        `at most ${LIMITS.maxUnregisteredPerAddress} unregistered sockets per client address; register within ${LIMITS.unregisteredSocketSeconds} s`,
+      );
     }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     const sid = crypto.randomUUID();
     const nonce = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    const now = Date.now();
     this.ctx.acceptWebSocket(server, [socketTag(sid)]);
-    setAttachment(server, { v: 1, sid, nonce, connectedAt: Date.now(), pubkey: null, verified: false });
+    setAttachment(server, { v: 2, sid, nonce, connectedAt: now, host, addr, pubkey: null, verified: false });
+    this.life.sockets.opened(sid, addr, now);
     server.send(JSON.stringify({ type: "challenge", nonce, chain: this.chain(), protocol: "dispatch/1" }));
+    // The reaping deadline of this handshake may be the earliest one.
+    this.ctx.waitUntil(this.life.scheduleAlarm());
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  private events(jobId: string, viewer: string | null): Response {
+  private events(jobId: string, caller: Caller, lastEventId: number | null): Response {
+    const spent = this.spend(caller.auth);
+    if ("status" in spent) return Response.json(spent.error, { status: spent.status });
     const job = this.life.jobs.get(jobId);
-    const denied = this.readDenied(job, viewer);
+    const denied = this.readDenied(job, spent.user);
     if (denied && !denied.ok) return Response.json(denied.error, { status: denied.status });
     if (!job) return Response.json({ error: "job_not_found", message: "Job not found" }, { status: 404 });
-    const stream = this.listeners.openStream(job.id, statusEvent(job), isTerminal(job));
+    const release = isTerminal(job) ? () => {} : this.listeners.hold(caller.addr);
+    if (!release) {
+      const refused = tooManyWaits(this.settings().limits.holdsPerAddress);
+      return Response.json(refused.error, { status: 429, headers: refused.headers ?? {} });
+    }
+    const stream = this.listeners.openStream(job.id, statusEvent(job), isTerminal(job), release, lastEventId);
     return new Response(stream, {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" },
     });
@@ -429,8 +418,25 @@ export class ChainCoordinator extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // The platform just consumed the alarm; forget the cached time so the next one is always set.
     this.life.forgetAlarm();
-    this.life.sweep(Date.now());
+    const now = Date.now();
+    this.life.sweep(now);
+    try {
+      this.retention.run(now);
+    } catch (err) {
+      console.error("alarm: retention pass failed", err);
+    }
     await this.outbox.drain();
     await this.life.scheduleAlarm();
   }
+}
+
+function tooManyWaits(perAddress: number): Failure {
+  return {
+    ...fail(
+      429,
+      "too_many_waits",
+      `at most ${perAddress} long-polls and event streams per client address at once; close some or poll without ?wait`,
+    ),
+    headers: { "retry-after": "1" },
+  };
 }

@@ -24,4 +24,12 @@ export interface Env {
   REPUTATION_CLIENTS?: string;
   ANCHOR_BATCH_SIZE?: string;
   ANCHOR_INTERVAL_SECONDS?: string;
+  MAX_SOCKETS?: string;
+  MAX_SOCKETS_PER_ADDRESS?: string;
+  MAX_WAITS_PER_ADDRESS?: string;
+  MAX_WAITS?: string;
+  SSE_BUFFER_BYTES?: string;
+  REPLAY_CACHE_BYTES?: string;
+  UNSIGNED_JOBS_PER_ADDRESS?: string;
+  RETENTION_HOURS?: string;
 }

@@ -19,19 +19,13 @@ export class HttpError extends Error {
 }
 
 /** What the DO answers over RPC: either a body or a typed error, never a thrown exception across the boundary. */
-export type Outcome<T> =
-  | { ok: true; status: number; body: T; headers?: Record<string, string> }
-  | { ok: false; status: number; error: Record<string, string>; headers?: Record<string, string> };
+export type Failure = { ok: false; status: number; error: Record<string, string>; headers?: Record<string, string> };
+export type Outcome<T> = { ok: true; status: number; body: T; headers?: Record<string, string> } | Failure;
 
 export function ok<T>(body: T, status = 200): Outcome<T> {
   return { ok: true, status, body };
 }
 
-export function fail(
-  status: ContentfulStatusCode,
-  code: HttpErrorCode,
-  message: string,
-  extra: Record<string, string> = {},
-): Outcome<never> {
+export function fail(status: ContentfulStatusCode, code: HttpErrorCode, message: string, extra: Record<string, string> = {}): Failure {
   return { ok: false, status, error: { error: code, message, ...extra } };
 }

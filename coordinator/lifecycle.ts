@@ -1,24 +1,27 @@
-import { type FailureReason, type JobAssignMessage, type JobEvent, LIMITS, type LlmPayload, type TaskPayload } from "../protocol/index.ts";
+import { type FailureReason, type JobAssignMessage, type JobEvent, LIMITS } from "../protocol/index.ts";
 import type { Listeners } from "./listeners.ts";
 import { pickBest } from "./matching.ts";
 import { closeQuietly, send, socketTag } from "./sockets.ts";
 import { type JobRow, JobStore, wireStatus } from "./storage/job-store.ts";
+import { NonceStore } from "./storage/nonce-store.ts";
 import { OutboxStore } from "./storage/outbox-store.ts";
+import { PartialStore } from "./storage/partial-store.ts";
 import { PaymentStore } from "./storage/payment-store.ts";
+import { SocketStore } from "./storage/socket-store.ts";
 import type { Sql } from "./storage/sql.ts";
 import { TrustStore } from "./storage/trust-store.ts";
 import { WorkerStore } from "./storage/worker-store.ts";
 
 /** How long a worker that timed out or sent a bad receipt is benched in matching. */
 export const BENCH_MS = 60_000;
-/** Pending jobs looked at per matching pass; the rest wait for the next free slot. */
-const PUMP_BATCH = 200;
+/** Rows handled per alarm pass for each kind of deadline; the alarm comes back for the rest. */
+const SWEEP_BATCH = 500;
 
 /** What the rest of the object wants to hear about, set once by the Durable Object. */
 export interface LifecycleHooks {
   /** Inside the job's transaction: a worker finished a job (or failed it by timing out). */
   jobFinished(job: JobRow, success: boolean, outputHash: string | null, now: number): void;
-  /** Other deadlines the alarm must honour (receipt batching). */
+  /** Other deadlines the alarm must honour (receipt batching, retention). */
   deadlines(): (number | null)[];
 }
 
@@ -26,6 +29,13 @@ export interface LifecycleOptions {
   allowUnverifiedWorkers: boolean;
   /** Solana payments cannot wait for completion (blockhashes expire): settle at assignment. */
   settleAtAssignment: boolean;
+}
+
+/** One assignment decided inside a transaction, sent once it has committed. */
+interface Claim {
+  sid: string;
+  job: JobRow;
+  message: JobAssignMessage;
 }
 
 const TERMINAL = new Set(["completed", "failed"]);
@@ -45,6 +55,11 @@ export function executionMs(job: JobRow): number {
 /**
  * The job lifecycle inside one chain's Durable Object: matching, reassignment, failure and
  * deadlines. Every transition is written to SQL first; messages and events go out afterwards.
+ *
+ * Matching keeps one invariant: no pending job waits while a free slot that could take it
+ * exists. A new or re-queued job goes to the best free worker at once (job-driven); a slot that
+ * frees up takes the oldest job its worker can serve (worker-driven, an index seek per route),
+ * so jobs nobody can serve never hold up jobs somebody can.
  */
 export class Lifecycle {
   readonly jobs: JobStore;
@@ -52,6 +67,9 @@ export class Lifecycle {
   readonly trust: TrustStore;
   readonly outbox: OutboxStore;
   readonly payments: PaymentStore;
+  readonly sockets: SocketStore;
+  readonly nonces: NonceStore;
+  readonly partials: PartialStore;
   private readonly ctx: DurableObjectState;
   private readonly listeners: Listeners;
   private readonly options: () => LifecycleOptions;
@@ -65,6 +83,9 @@ export class Lifecycle {
     this.trust = new TrustStore(sql);
     this.outbox = new OutboxStore(sql);
     this.payments = new PaymentStore(sql);
+    this.sockets = new SocketStore(sql);
+    this.nonces = new NonceStore(sql);
+    this.partials = new PartialStore(sql);
     this.listeners = listeners;
     this.options = options;
   }
@@ -77,51 +98,31 @@ export class Lifecycle {
     return this.ctx.getWebSockets(socketTag(sid))[0];
   }
 
-  /**
-   * Event-driven matching: assigns the oldest pending jobs to the best free workers, all claims
-   * in one synchronous transaction so no two jobs can take one slot. Sends after commit.
-   */
-  pump(now = Date.now()): void {
-    // A backlog with every worker busy is the common overload case: one query, not one per job.
-    if (!this.workers.hasFreeSlot()) return;
-    const sends: { sid: string; message: JobAssignMessage; job: JobRow }[] = [];
-    this.ctx.storage.transactionSync(() => {
-      for (const job of this.jobs.pending(PUMP_BATCH)) {
-        const candidates = this.workers.candidates({
-          jobId: job.id,
-          jobType: job.job_type,
-          private: job.privacy_class === "PRIVATE",
-          userId: job.user_id,
-          allowUnverified: this.options().allowUnverifiedWorkers,
-          now,
-        });
-        const best = pickBest(candidates, { tier: job.policy, jobType: job.job_type }, now);
-        if (!best) continue;
-        const deadline = now + executionMs(job);
-        if (!this.jobs.assign(job.id, best.socket_id, best.pubkey, now, deadline)) continue;
-        this.workers.noteAssigned(best.pubkey, now);
-        if (job.payment_state === "verified" && this.options().settleAtAssignment) this.outbox.enqueue("settle", job.id, now);
-        const payload = JSON.parse(job.payload) as LlmPayload | TaskPayload;
-        sends.push({
-          sid: best.socket_id,
-          job: { ...job, status: "assigned" },
-          message: {
-            type: "job_assign",
-            job_id: job.id,
-            job_type: job.job_type,
-            payload: payload as unknown as Record<string, unknown>,
-            policy: job.policy,
-            privacy_class: job.privacy_class,
-            user_id: job.user_id,
-            deadline_at: new Date(deadline).toISOString(),
-            attempt: job.attempts + 1,
-            payment_ref: job.payment_ref,
-          },
-        });
+  /** Job-driven matching: each job goes to the best free worker for it, if there is one now. */
+  offerJobs(jobIds: readonly string[], now = Date.now()): void {
+    if (jobIds.length === 0) return;
+    this.dispatch(() => {
+      const claims: Claim[] = [];
+      for (const id of jobIds) {
+        const job = this.jobs.get(id);
+        const claim = job?.status === "pending" ? this.claimBestWorker(job, now) : undefined;
+        if (claim) claims.push(claim);
       }
-    });
+      return claims;
+    }, now);
+  }
+
+  /** Worker-driven matching: each socket's free slots take the oldest jobs it can serve. */
+  fillWorkers(sids: readonly string[], now = Date.now()): void {
+    if (sids.length === 0) return;
+    this.dispatch(() => sids.flatMap((sid) => this.claimOldestJobs(sid, now)), now);
+  }
+
+  /** Runs the claims in one synchronous transaction (no two can take one slot), then sends. */
+  private dispatch(plan: () => Claim[], now: number): void {
+    const claims = this.ctx.storage.transactionSync(plan);
     const lost = new Set<string>();
-    for (const { sid, message, job } of sends) {
+    for (const { sid, message, job } of claims) {
       const ws = lost.has(sid) ? undefined : this.socket(sid);
       if (!ws || !send(ws, message)) {
         lost.add(sid);
@@ -133,12 +134,72 @@ export class Lifecycle {
     for (const sid of lost) this.socketGone(sid, now);
   }
 
-  /** A job lost its worker: back to the queue while attempts remain, else it fails. */
-  requeueOrFail(job: JobRow, failure: FailureReason, now: number): JobRow | undefined {
-    if (job.attempts >= LIMITS.maxAttempts) {
-      this.jobs.fail(job.id, failure, now);
+  private claimBestWorker(job: JobRow, now: number): Claim | undefined {
+    const candidates = this.workers.candidates({
+      jobId: job.id,
+      route: job.route,
+      private: job.privacy_class === "PRIVATE",
+      userId: job.user_id,
+      allowUnverified: this.options().allowUnverifiedWorkers,
+      now,
+    });
+    const best = pickBest(candidates, { tier: job.policy, jobType: job.job_type }, now);
+    return best ? this.claim(job, best.socket_id, best.pubkey, now) : undefined;
+  }
+
+  private claimOldestJobs(sid: string, now: number): Claim[] {
+    const conn = this.workers.connection(sid);
+    if (!conn || conn.offer_after > now) return [];
+    const verified = conn.verified === 1;
+    const publicOk = verified || this.options().allowUnverifiedWorkers;
+    const routes = this.workers.routes(sid);
+    const claims: Claim[] = [];
+    for (let free = this.workers.freeSlots(sid); free > 0; free--) {
+      let oldest: JobRow | undefined;
+      const consider = (job: JobRow | undefined) => {
+        if (job && (!oldest || job.created_at < oldest.created_at || (job.created_at === oldest.created_at && job.id < oldest.id))) {
+          oldest = job;
+        }
+      };
+      if (publicOk) for (const route of routes) consider(this.jobs.oldestPublic(route, conn.pubkey));
+      if (verified) consider(this.jobs.oldestPrivate(conn.pubkey, sid));
+      const claim = oldest ? this.claim(oldest, sid, conn.pubkey, now) : undefined;
+      if (!claim) break;
+      claims.push(claim);
+    }
+    return claims;
+  }
+
+  private claim(job: JobRow, sid: string, pubkey: string, now: number): Claim | undefined {
+    const deadline = now + executionMs(job);
+    if (!this.jobs.assign(job.id, sid, pubkey, now, deadline)) return undefined;
+    this.workers.noteAssigned(pubkey, now);
+    if (job.payment_state === "verified" && this.options().settleAtAssignment) this.outbox.enqueue("settle", job.id, now);
+    return {
+      sid,
+      job: { ...job, status: "assigned" },
+      message: {
+        type: "job_assign",
+        job_id: job.id,
+        job_type: job.job_type,
+        payload: JSON.parse(job.payload) as Record<string, unknown>,
+        policy: job.policy,
+        privacy_class: job.privacy_class,
+        user_id: job.user_id,
+        deadline_at: new Date(deadline).toISOString(),
+        attempt: job.attempts + 1,
+        payment_ref: job.payment_ref,
+      },
+    };
+  }
+
+  /** A job lost its worker: back to the queue while attempts remain, else it fails. Inside a transaction. */
+  requeueOrFail(job: JobRow, failure: FailureReason, now: number, lastError: string | null = null): JobRow | undefined {
+    this.partials.delete(job.id);
+    if (job.attempts >= LIMITS.maxAttempts || job.expires_at <= now) {
+      this.jobs.fail(job.id, failure, now, lastError ?? undefined);
     } else {
-      this.jobs.requeue(job.id, failure, now + LIMITS.queueDeadlineSeconds * 1000);
+      this.jobs.requeue(job.id, failure, now + LIMITS.queueDeadlineSeconds * 1000, lastError);
     }
     return this.jobs.get(job.id);
   }
@@ -147,6 +208,7 @@ export class Lifecycle {
   socketGone(sid: string, now = Date.now()): void {
     const changed: JobRow[] = [];
     this.ctx.storage.transactionSync(() => {
+      this.sockets.closed(sid);
       if (!this.workers.connection(sid)) return;
       for (const job of this.jobs.assignedTo(sid)) {
         const after = this.requeueOrFail(job, "worker_disconnected", now);
@@ -154,8 +216,11 @@ export class Lifecycle {
       }
       this.workers.removeConnection(sid);
     });
-    for (const job of changed) this.announce(job);
-    if (changed.length > 0) this.pump(now);
+    this.announceAll(changed);
+    this.offerJobs(
+      changed.filter((j) => j.status === "pending").map((j) => j.id),
+      now,
+    );
   }
 
   /** Announces a job's new state to SSE listeners and, when terminal, to long-polls. */
@@ -163,9 +228,13 @@ export class Lifecycle {
     if (job) this.listeners.emit(statusEvent(job), isTerminal(job));
   }
 
+  announceAll(jobs: readonly (JobRow | undefined)[]): void {
+    for (const job of jobs) this.announce(job);
+  }
+
   /** Enforces every deadline that has passed. Each item is caught alone: one bad row cannot stall the alarm. */
   sweep(now = Date.now()): void {
-    for (const job of this.jobs.overdue(now, 500)) {
+    for (const job of this.jobs.overdue(now, SWEEP_BATCH)) {
       try {
         this.expire(job, now);
       } catch (err) {
@@ -177,36 +246,57 @@ export class Lifecycle {
       if (ws) closeQuietly(ws, 4000, "no heartbeat");
       this.socketGone(conn.socket_id, now);
     }
-    this.pump(now);
+    // Sockets that never registered hold a slot of the socket cap for nothing.
+    for (const sid of this.sockets.unregisteredSince(now - LIMITS.unregisteredSocketSeconds * 1000, SWEEP_BATCH)) {
+      const ws = this.socket(sid);
+      if (ws) closeQuietly(ws, 4008, "register within the handshake window");
+      this.sockets.closed(sid);
+    }
+    const due = this.workers.offersDue(now);
+    for (const conn of due) this.workers.offerMade(conn.socket_id);
+    this.fillWorkers(
+      due.map((c) => c.socket_id),
+      now,
+    );
+    this.nonces.prune(now, SWEEP_BATCH);
+    this.partials.pruneOrphans(SWEEP_BATCH);
   }
 
   private expire(job: JobRow, now: number): void {
     if (job.status === "pending") {
-      const reason: FailureReason = job.last_failure === "worker_timeout" ? "worker_timeout" : "no_eligible_worker";
-      if (this.jobs.fail(job.id, reason, now)) this.announce(this.jobs.get(job.id));
+      const reason: FailureReason =
+        job.last_failure === "worker_timeout" || job.last_failure === "invalid_input" ? job.last_failure : "no_eligible_worker";
+      if (this.jobs.fail(job.id, reason, now, job.last_error ?? undefined)) this.announce(this.jobs.get(job.id));
       return;
     }
-    // Missed execution deadline: bench the worker, never offer it this job again, and tell it to stop.
+    // Missed execution deadline (or a completion whose receipt never came): bench the worker,
+    // never offer it this job again, and tell it to stop.
     const sid = job.worker_socket;
+    const failure: FailureReason = this.partials.get(job.id) ? "invalid_receipt" : "worker_timeout";
     let after: JobRow | undefined;
     this.ctx.storage.transactionSync(() => {
       if (job.worker_pubkey) {
-        this.jobs.exclude(job.id, job.worker_pubkey, "timeout");
+        this.jobs.exclude(job.id, job.worker_pubkey, failure === "invalid_receipt" ? "no_receipt" : "timeout");
         this.workers.noteFailure(job.worker_pubkey, now, BENCH_MS);
         this.hooks.jobFinished(job, false, null, now);
       }
-      after = this.requeueOrFail(job, "worker_timeout", now);
+      after = this.requeueOrFail(job, failure, now);
     });
     const ws = sid ? this.socket(sid) : undefined;
     if (ws) send(ws, { type: "job_cancel", job_id: job.id, reason: "execution deadline passed" });
     this.announce(after);
+    if (after?.status === "pending") this.offerJobs([after.id], now);
+    if (sid) this.fillWorkers([sid], now);
   }
 
   /** Points the single alarm at the earliest deadline in SQL (or clears it). */
   async scheduleAlarm(): Promise<void> {
+    const handshake = this.sockets.earliestHandshake();
     const candidates = [
       this.jobs.earliestDeadline(),
       this.workers.earliestStaleDeadline(),
+      this.workers.earliestOffer(),
+      handshake === null ? null : handshake + LIMITS.unregisteredSocketSeconds * 1000,
       this.outbox.earliestDue(),
       ...this.hooks.deadlines(),
     ].filter((t): t is number => t !== null);

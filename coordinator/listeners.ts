@@ -1,23 +1,73 @@
 import type { JobEvent } from "../protocol/index.ts";
+import { ReplayCache } from "./replay-cache.ts";
 
-const MAX_REPLAY_JOBS = 256;
-const MAX_REPLAY_TOKENS = 4096;
-const MAX_REPLAY_CHARS = 256 * 1024;
+export interface ListenerLimits {
+  /** Long-polls and SSE streams one client address may hold open at once. */
+  holdsPerAddress: number;
+  /** Long-polls and SSE streams held open in all. */
+  holdsTotal: number;
+  /** Bytes one SSE stream may have queued for a reader that is not reading; past it the stream is dropped. */
+  streamBufferBytes: number;
+  /** Bytes of streamed tokens kept for late subscribers, over all jobs and per job. */
+  replayBytesTotal: number;
+  replayBytesPerJob: number;
+}
+
+interface Stream {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Bytes written that the reader has not pulled yet. */
+  queued: number;
+  release: () => void;
+}
 
 /**
  * In-memory listeners for long-polls and SSE streams. They are never a record of anything:
  * each listener is an open request, and the job state it reports is read back from SQL.
  * An open request keeps the Durable Object awake, so these cannot be lost to hibernation.
+ * Every byte they hold is bounded: holds per client, bytes queued per stream, replay bytes.
  */
 export class Listeners {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly streams = new Map<string, Set<WritableStreamDefaultWriter<Uint8Array>>>();
+  private readonly streams = new Map<string, Set<Stream>>();
+  private readonly holdsByAddress = new Map<string, number>();
+  private holdsTotal = 0;
   private readonly encoder = new TextEncoder();
-  /**
-   * Tokens of running LLM jobs, so a stream opened after the first tokens (a seeker subscribes
-   * right after its commit returns) still gets the whole text. Bounded per job and in jobs.
-   */
-  private readonly tokens = new Map<string, { events: JobEvent[]; chars: number }>();
+  private readonly replay: ReplayCache;
+  private readonly limits: () => ListenerLimits;
+  /** Streams dropped because their reader fell behind (reported by health). */
+  droppedStreams = 0;
+
+  constructor(limits: () => ListenerLimits) {
+    this.limits = limits;
+    this.replay = new ReplayCache(() => {
+      const l = limits();
+      return { totalBytes: l.replayBytesTotal, perJobBytes: l.replayBytesPerJob };
+    });
+  }
+
+  /** Reserves one hold (a long-poll or stream) for `addr`; null when the client or the object is at its bound. */
+  hold(addr: string): (() => void) | null {
+    const limits = this.limits();
+    const mine = this.holdsByAddress.get(addr) ?? 0;
+    if (mine >= limits.holdsPerAddress || this.holdsTotal >= limits.holdsTotal) return null;
+    this.holdsByAddress.set(addr, mine + 1);
+    this.holdsTotal++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holdsTotal--;
+      const left = (this.holdsByAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) this.holdsByAddress.delete(addr);
+      else this.holdsByAddress.set(addr, left);
+    };
+  }
+
+  stats(): { holds: number; streams: number; replay_bytes: number; dropped_streams: number } {
+    let streams = 0;
+    for (const set of this.streams.values()) streams += set.size;
+    return { holds: this.holdsTotal, streams, replay_bytes: this.replay.bytes, dropped_streams: this.droppedStreams };
+  }
 
   /** Resolves when the job reaches a terminal state or after `ms`. */
   wait(jobId: string, ms: number): Promise<void> {
@@ -36,63 +86,90 @@ export class Listeners {
     });
   }
 
-  /** Opens an SSE stream that starts with the job's current state; a terminal state closes it at once. */
-  openStream(jobId: string, current: JobEvent, terminal: boolean): ReadableStream<Uint8Array> {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  /**
+   * Opens an SSE stream that starts with the job's current state and the tokens streamed so far
+   * (after `lastEventId`, when the client resumes); a terminal state closes it at once.
+   * `release` is called exactly once, when the stream ends for any reason.
+   */
+  openStream(
+    jobId: string,
+    current: JobEvent,
+    terminal: boolean,
+    release: () => void,
+    lastEventId: number | null = null,
+  ): ReadableStream<Uint8Array> {
+    let stream: Stream | undefined;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
+      // Called only as the reader pulls (the readable side has no buffer of its own): what has
+      // not passed through here is what a slow reader makes us hold.
+      transform: (chunk, controller) => {
+        if (stream) stream.queued -= chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
     const writer = writable.getWriter();
-    writer.write(this.frame(current)).catch(() => {});
-    for (const token of this.tokens.get(jobId)?.events ?? []) writer.write(this.frame(token)).catch(() => {});
+    stream = { writer, queued: 0, release };
+    this.write(jobId, stream, this.frame(current));
+    for (const frame of this.replay.framesAfter(jobId, lastEventId)) this.write(jobId, stream, frame);
     if (terminal) {
-      writer.close().catch(() => {});
+      this.end(jobId, stream);
       return readable;
     }
     const set = this.streams.get(jobId) ?? new Set();
     this.streams.set(jobId, set);
-    set.add(writer);
-    writer.closed.catch(() => this.dropStream(jobId, writer));
+    set.add(stream);
+    const opened = stream;
+    // The reader went away (client disconnected): forget the stream and give back its hold.
+    writer.closed.then(
+      () => this.forget(jobId, opened),
+      () => this.forget(jobId, opened),
+    );
     return readable;
   }
 
   emit(event: JobEvent, terminal = false): void {
-    if (event.type === "token") this.remember(event);
+    let frame: Uint8Array | undefined;
+    if (event.type === "token") frame = this.replay.remember(event.job_id, event.seq, this.frame(event));
     // A finished job needs no replay; a re-queued one starts its text again on another worker.
-    else if (terminal || event.stage === "pending") this.tokens.delete(event.job_id);
+    else if (terminal || event.stage === "pending") this.replay.forget(event.job_id);
     const set = this.streams.get(event.job_id);
     if (set) {
-      const frame = this.frame(event);
-      for (const writer of [...set]) {
-        writer.write(frame).catch(() => this.dropStream(event.job_id, writer));
-        if (terminal) {
-          writer.close().catch(() => {});
-          this.dropStream(event.job_id, writer);
-        }
+      frame ??= this.frame(event);
+      for (const stream of [...set]) {
+        this.write(event.job_id, stream, frame);
+        if (terminal) this.end(event.job_id, stream);
       }
     }
     if (terminal) for (const done of [...(this.waiters.get(event.job_id) ?? [])]) done();
   }
 
-  private remember(event: JobEvent & { type: "token" }): void {
-    let entry = this.tokens.get(event.job_id);
-    if (!entry) {
-      if (this.tokens.size >= MAX_REPLAY_JOBS) {
-        const oldest = this.tokens.keys().next().value;
-        if (oldest !== undefined) this.tokens.delete(oldest);
-      }
-      entry = { events: [], chars: 0 };
-      this.tokens.set(event.job_id, entry);
+  /** Writes one frame, or drops the stream when its reader has fallen too far behind. */
+  private write(jobId: string, stream: Stream, frame: Uint8Array): void {
+    if (stream.queued + frame.byteLength > this.limits().streamBufferBytes) {
+      this.droppedStreams++;
+      // Abort discards what is queued; the client can reconnect and resume with Last-Event-ID.
+      stream.writer.abort(new Error("reader too slow")).catch(() => {});
+      this.forget(jobId, stream);
+      return;
     }
-    if (entry.events.length >= MAX_REPLAY_TOKENS || entry.chars + event.text.length > MAX_REPLAY_CHARS) return;
-    entry.events.push(event);
-    entry.chars += event.text.length;
+    stream.queued += frame.byteLength;
+    stream.writer.write(frame).catch(() => this.forget(jobId, stream));
+  }
+
+  private end(jobId: string, stream: Stream): void {
+    stream.writer.close().catch(() => {});
+    this.forget(jobId, stream);
   }
 
   private frame(event: JobEvent): Uint8Array {
-    return this.encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    const id = event.type === "token" ? `id: ${event.seq}\n` : "";
+    return this.encoder.encode(`${id}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   }
 
-  private dropStream(jobId: string, writer: WritableStreamDefaultWriter<Uint8Array>): void {
+  private forget(jobId: string, stream: Stream): void {
+    stream.release();
     const set = this.streams.get(jobId);
-    set?.delete(writer);
-    if (set && set.size === 0) this.streams.delete(jobId);
+    if (!set?.delete(stream)) return;
+    if (set.size === 0) this.streams.delete(jobId);
   }
 }

@@ -5,6 +5,8 @@ import type { OutboxRow } from "./storage/outbox-store.ts";
 
 /** After this many failed attempts (about four minutes of backoff) a settlement is given up. */
 const MAX_SETTLE_ATTEMPTS = 8;
+/** Chain writes and reads are dead-lettered after this many attempts (about nine minutes of backoff). */
+const MAX_CHAIN_ATTEMPTS = 20;
 const DRAIN_BATCH = 20;
 
 /**
@@ -30,8 +32,10 @@ export class OutboxDrain {
       try {
         await this.run(row);
       } catch (err) {
-        console.error(`outbox: ${row.kind} ${row.ref} failed`, err);
-        this.life.outbox.failed(row.id, err instanceof Error ? err.message : String(err));
+        const message = err instanceof Error ? err.message : String(err);
+        console.error(`outbox: ${row.kind} ${row.ref} failed (attempt ${row.attempts + 1})`, err);
+        if (row.attempts + 1 >= MAX_CHAIN_ATTEMPTS) this.life.outbox.dead(row.id, Date.now(), message);
+        else this.life.outbox.failed(row.id, message);
       }
     }
   }

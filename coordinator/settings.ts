@@ -26,8 +26,23 @@ export interface OnChainSettings {
   anchorIntervalMs: number;
 }
 
+/** Bounds on what clients can hold; each has a var (README, "Limits"). */
+export interface AbuseLimits {
+  maxSockets: number;
+  maxSocketsPerAddress: number;
+  holdsPerAddress: number;
+  holdsTotal: number;
+  streamBufferBytes: number;
+  replayBytesTotal: number;
+  replayBytesPerJob: number;
+  unsignedJobsPerAddress: number;
+  /** Finished jobs, their receipts and exclusions are deleted this long after they finish. */
+  retentionMs: number;
+}
+
 export interface Settings {
   allowUnverifiedWorkers: boolean;
+  limits: AbuseLimits;
   payments: PaymentSettings;
   /** Null when no EVM RPC is configured: identity links, feedback and anchoring are off. */
   onchain: OnChainSettings | null;
@@ -77,6 +92,7 @@ export function readSettings(env: Env, chain: Chain): Settings {
   }
   return {
     allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true),
+    limits: readLimits(env),
     payments,
     onchain: readOnChain(env, chain),
   };
@@ -95,6 +111,20 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new SettingsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+export function readLimits(env: Env): AbuseLimits {
+  return {
+    maxSockets: positiveInt("MAX_SOCKETS", env.MAX_SOCKETS, 5_000),
+    maxSocketsPerAddress: positiveInt("MAX_SOCKETS_PER_ADDRESS", env.MAX_SOCKETS_PER_ADDRESS, 256),
+    holdsPerAddress: positiveInt("MAX_WAITS_PER_ADDRESS", env.MAX_WAITS_PER_ADDRESS, 32),
+    holdsTotal: positiveInt("MAX_WAITS", env.MAX_WAITS, 2_000),
+    streamBufferBytes: positiveInt("SSE_BUFFER_BYTES", env.SSE_BUFFER_BYTES, 1024 * 1024),
+    replayBytesTotal: positiveInt("REPLAY_CACHE_BYTES", env.REPLAY_CACHE_BYTES, 16 * 1024 * 1024),
+    replayBytesPerJob: 256 * 1024,
+    unsignedJobsPerAddress: positiveInt("UNSIGNED_JOBS_PER_ADDRESS", env.UNSIGNED_JOBS_PER_ADDRESS, 256),
+    retentionMs: positiveInt("RETENTION_HOURS", env.RETENTION_HOURS, 168) * 3_600_000,
+  };
 }
 
 function readOnChain(env: Env, chain: Chain): OnChainSettings | null {

@@ -1,11 +1,15 @@
-import type { CoordinatorMessage } from "../protocol/index.ts";
+import type { CoordinatorMessage, ErrorMessage } from "../protocol/index.ts";
 
 /** What a socket remembers across hibernation. Namespaced and versioned so a future shape can migrate. */
 export interface SocketAttachment {
-  v: 1;
+  v: 2;
   sid: string;
   nonce: string;
   connectedAt: number;
+  /** `host[:port]` the worker dialled, as its upgrade request named it: part of what it signs. */
+  host: string;
+  /** The client address the upgrade came from (per-address socket bounds). */
+  addr: string;
   /** Set once `register` succeeded. */
   pubkey: string | null;
   verified: boolean;
@@ -13,7 +17,7 @@ export interface SocketAttachment {
 
 export function attachment(ws: WebSocket): SocketAttachment | null {
   const a = ws.deserializeAttachment() as { dispatch?: SocketAttachment } | null;
-  return a?.dispatch?.v === 1 ? a.dispatch : null;
+  return a?.dispatch?.v === 2 ? a.dispatch : null;
 }
 
 export function setAttachment(ws: WebSocket, value: SocketAttachment): void {
@@ -30,6 +34,10 @@ export function send(ws: WebSocket, message: CoordinatorMessage): boolean {
   } catch {
     return false;
   }
+}
+
+export function sendError(ws: WebSocket, code: ErrorMessage["code"], message: string, jobId?: string): void {
+  send(ws, jobId === undefined ? { type: "error", code, message } : { type: "error", code, message, job_id: jobId });
 }
 
 export function closeQuietly(ws: WebSocket, code: number, reason: string): void {

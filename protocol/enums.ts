@@ -20,9 +20,14 @@ export type PrivacyClass = z.infer<typeof PrivacyClass>;
 export const ProviderType = z.enum(["DESKTOP", "SEEKER"]);
 export type ProviderType = z.infer<typeof ProviderType>;
 
-/** Wire status; the reference set (it never reports `running`). */
-export const JobStatus = z.enum(["pending", "completed", "failed"]);
+/** Wire status; the reference set (`assigned` once a worker holds the job; it never reports `running`). */
+export const JobStatus = z.enum(["pending", "assigned", "completed", "failed"]);
 export type JobStatus = z.infer<typeof JobStatus>;
+
+/** Whether a wire status is final (`completed` or `failed`); `pending` and `assigned` are still moving. */
+export function isFinishedStatus(status: JobStatus): boolean {
+  return status === "completed" || status === "failed";
+}
 
 /**
  * Our finer lifecycle stage, reported beside `status` so reference clients keep working.

@@ -2,6 +2,7 @@
 export const HTTP_ERROR_CODES = [
   "invalid_request",
   "invalid_json",
+  "json_too_deep",
   "invalid_query",
   "payload_too_large",
   "not_found",
@@ -15,14 +16,19 @@ export const HTTP_ERROR_CODES = [
   "signature_required",
   "invalid_signature",
   "stale_signature",
+  "replayed_signature",
   "forbidden",
   "too_many_pending_jobs",
+  "too_many_waits",
+  "too_many_connections",
   "rate_limited",
   "invalid_code",
   "already_claimed",
   "expired",
+  "too_many_pairings",
   "idempotency_conflict",
   "upgrade_required",
+  "admission_in_progress",
   "internal_error",
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
@@ -40,10 +46,12 @@ export const WS_ERROR_CODES = [
   "UNKNOWN_JOB",
   "NOT_ASSIGNED",
   "INVALID_RECEIPT",
+  "RECEIPT_PENDING",
   "REPLACED",
   "INVALID_CODE",
   "ALREADY_CLAIMED",
   "EXPIRED",
+  "TOO_MANY_PAIRINGS",
   "INTERNAL",
 ] as const;
 export type WsErrorCode = (typeof WS_ERROR_CODES)[number];
@@ -55,6 +63,7 @@ export const FAILURE_REASONS = [
   "worker_disconnected",
   "worker_timeout",
   "worker_error",
+  "invalid_input",
   "invalid_receipt",
   "payment_failed",
 ] as const;

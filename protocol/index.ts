@@ -5,6 +5,7 @@ export * from "./encoding.ts";
 export * from "./enums.ts";
 export * from "./errors.ts";
 export * from "./jobs.ts";
+export * from "./json-guard.ts";
 export * from "./limits.ts";
 export * from "./local-network.ts";
 export * from "./pricing.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JobStage, JobStatus, JobType, Policy, PrivacyClass, TaskType, Tier } from "./enums.ts";
+import { valueTooDeep } from "./json-guard.ts";
 import { LIMITS } from "./limits.ts";
 import { Receipt } from "./receipts.ts";
 
@@ -18,8 +19,12 @@ export const TaskPayload = z.object({
   input: z.string().min(1, "input must not be empty").max(LIMITS.maxTaskInputChars),
   /** classify: candidate labels; sentiment (positive/negative/neutral) when absent. */
   labels: z.array(z.string().min(1).max(64)).min(2).max(32).optional(),
-  /** extract_json: a JSON Schema the extracted objects must satisfy. */
-  schema: z.record(z.string(), z.unknown()).optional(),
+  /** extract_json: a JSON Schema the extracted objects must satisfy (bounded in depth and size). */
+  schema: z
+    .record(z.string(), z.unknown())
+    .refine((s) => !valueTooDeep(s, LIMITS.maxSchemaDepth), `schema must not nest deeper than ${LIMITS.maxSchemaDepth} levels`)
+    .refine((s) => JSON.stringify(s).length <= LIMITS.maxSchemaChars, `schema must be at most ${LIMITS.maxSchemaChars} characters`)
+    .optional(),
   /** summarize: how many sentences to keep. */
   max_sentences: z.number().int().min(1).max(20).optional(),
 });
@@ -143,6 +148,17 @@ export const HealthResponse = z.object({
   payments: z.object({ enabled: z.boolean(), mode: z.string(), facilitator: z.string().nullable() }),
   /** External writes (settlements, chain writes) not yet done. */
   outbox_pending: z.number().int(),
+  /** External writes given up after bounded retries (kept for the operator). */
+  outbox_dead: z.number().int(),
+  /** Worker sockets open (registered or still in their handshake). */
+  sockets: z.number().int(),
+  /** Long-polls and event streams held open, streams dropped for reading too slowly, token replay memory. */
+  listeners: z.object({
+    holds: z.number().int(),
+    streams: z.number().int(),
+    replay_bytes: z.number().int(),
+    dropped_streams: z.number().int(),
+  }),
   allow_unverified_workers: z.boolean(),
   onchain: z.object({ enabled: z.boolean(), reputation_registry: z.string().nullable(), receipt_anchor: z.string().nullable() }),
 });

@@ -27,6 +27,8 @@ export const LIMITS = {
   pairingTtlSeconds: 3600,
   /** Pairing codes one user may create per hour. */
   pairingCreatesPerHour: 20,
+  /** Active pairings one worker key may hold (users it serves PRIVATE jobs for). */
+  maxPairingsPerWorker: 256,
   /** Seeker request signatures older or newer than this are refused (seconds). */
   signatureSkewSeconds: 300,
   /** Quotes are valid for this long (seconds). */
@@ -37,4 +39,25 @@ export const LIMITS = {
   maxCapabilities: 8,
   /** Idempotency-Key length bound. */
   maxIdempotencyKeyChars: 128,
+  /** Deepest array/object nesting accepted in any JSON a client or worker sends (bodies, frames, outputs). */
+  maxJsonDepth: 64,
+  /** Deepest nesting of an `extract_json` JSON Schema. */
+  maxSchemaDepth: 32,
+  /** Serialized size of an `extract_json` JSON Schema (characters). */
+  maxSchemaChars: 16_384,
+  /** A job's whole life (queue, attempts, re-queues) is capped at this many seconds after commit. */
+  maxJobLifetimeSeconds: 240,
+  /** Rejections a job survives (each by a different worker) before it fails `no_eligible_worker`. */
+  maxRejectsPerJob: 5,
+  /** Seconds a reference worker has to send `receipt_submit` after a `job_complete` without a receipt. */
+  receiptWaitSeconds: 10,
+  /** A worker that registered without proof is offered its first job only after this (ms): reference workers attach their job handler late. */
+  unverifiedFirstOfferMs: 2_000,
+  /** A socket that has not registered within this many seconds is closed. */
+  unregisteredSocketSeconds: 10,
+  /** Sockets still in their handshake (not registered) per client address. */
+  maxUnregisteredPerAddress: 16,
+  /** Seeker nonce (`x-dispatch-nonce`) length bounds. */
+  minNonceChars: 16,
+  maxNonceChars: 64,
 } as const;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "./limits.ts";
 
 /**
  * Output shapes of the built-in TASK types. The payload is `TaskPayload` (jobs.ts):
@@ -56,8 +57,13 @@ export const ExtractJsonOutput = z.object({
 });
 export type ExtractJsonOutput = z.infer<typeof ExtractJsonOutput>;
 
-/** Output of a job the worker could not run: never made-up text. */
-export const TaskFailure = z.object({ error: z.string() });
+/**
+ * Output of a job the worker could not run: never made-up text. `error_kind` (ours) says whose
+ * fault it is: `input` when the job itself cannot be done (any worker would fail it the same way),
+ * `worker` when this worker could not do it (a crash, a deadline, a missing model). Reference
+ * workers send no kind; the coordinator treats that as `worker` and tries another worker.
+ */
+export const TaskFailure = z.object({ error: z.string(), error_kind: z.enum(["input", "worker"]).optional() });
 export type TaskFailure = z.infer<typeof TaskFailure>;
 
 export type TaskOutput = SummarizeOutput | ClassifyOutput | ExtractJsonOutput;
@@ -69,7 +75,7 @@ export const TASK_LIMITS = {
   /** JSON candidates `extract_json` examines; the rest are reported as one error. */
   maxJsonCandidates: 64,
   /** Serialized size of a JSON Schema accepted by `extract_json` (characters). */
-  maxSchemaChars: 16_384,
+  maxSchemaChars: LIMITS.maxSchemaChars,
 } as const;
 
 /** Output of an LLM_INFER job (both backends). */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { PUBKEY_HEX } from "./crypto.ts";
 import { JobType, type PrivacyClass, ProviderType, type Tier } from "./enums.ts";
 import type { WS_ERROR_CODES } from "./errors.ts";
+import { parseBoundedJson } from "./json-guard.ts";
 import { LIMITS } from "./limits.ts";
 import { Receipt } from "./receipts.ts";
 
@@ -16,8 +17,13 @@ export const RegisterMessage = z.object({
   provider_type: ProviderType,
   capabilities: z.array(JobType).min(1).max(LIMITS.maxCapabilities),
   pricing_hint: z.unknown().optional(),
-  /** Ours: base64 ed25519 signature over `registerChallengeMessage(nonce)`. Absent on reference workers. */
+  /** Ours: base64 ed25519 signature over `registerSigningString(...)`. Absent on reference workers. */
   signature: z.string().max(128).optional(),
+  /**
+   * Ours: where this worker's earnings are paid on this chain (an EVM address on monad, a base58
+   * account on solana). Covered by the register signature, so a relay cannot swap it.
+   */
+  payout_address: z.string().min(1).max(64).optional(),
   /** Ours: concurrent job slots (default 1). */
   slots: z.number().int().min(1).max(LIMITS.maxWorkerSlots).optional(),
   /** Ours: free-form agent description for logs (version, backend, model). */
@@ -37,15 +43,29 @@ export const HeartbeatMessage = z.object({
 });
 export type HeartbeatMessage = z.infer<typeof HeartbeatMessage>;
 
+/**
+ * The result of a job. The reference Android worker sends it without `receipt` and
+ * `receipt_signature` and follows with `receipt_submit`; the job completes only once a valid
+ * receipt arrives.
+ */
 export const JobCompleteMessage = z.object({
   type: z.literal("job_complete"),
   job_id: JobId,
   output: z.unknown(),
   output_hash: z.string().max(128),
+  receipt: Receipt.optional(),
+  receipt_signature: z.string().max(128).optional(),
+});
+export type JobCompleteMessage = z.infer<typeof JobCompleteMessage>;
+
+/** The receipt for a `job_complete` sent without one (reference Android worker). */
+export const ReceiptSubmitMessage = z.object({
+  type: z.literal("receipt_submit"),
+  job_id: JobId,
   receipt: Receipt,
   receipt_signature: z.string().max(128),
 });
-export type JobCompleteMessage = z.infer<typeof JobCompleteMessage>;
+export type ReceiptSubmitMessage = z.infer<typeof ReceiptSubmitMessage>;
 
 export const JobRejectMessage = z.object({
   type: z.literal("job_reject"),
@@ -74,6 +94,7 @@ export const WorkerMessage = z.discriminatedUnion("type", [
   RegisterMessage,
   HeartbeatMessage,
   JobCompleteMessage,
+  ReceiptSubmitMessage,
   JobRejectMessage,
   JobProgressMessage,
   TrustClaimMessage,
@@ -156,9 +177,14 @@ export type CoordinatorMessage =
   | TrustClaimAckMessage
   | ErrorMessage;
 
-/** The message a worker signs to answer a challenge. */
-export function registerChallengeMessage(nonce: string): string {
-  return `dispatch-register-v1\n${nonce}`;
+/**
+ * The message a worker signs to answer a challenge. It names the chain and the coordinator's
+ * `host[:port]` as the worker dialled it, so a relay that passes a real coordinator's nonce to a
+ * worker gets a signature the real coordinator refuses; and the payout address, so no one in
+ * between can redirect the worker's earnings.
+ */
+export function registerSigningString(args: { chain: string; host: string; nonce: string; payoutAddress?: string | undefined }): string {
+  return ["dispatch-register-v2", args.chain, args.host.toLowerCase(), args.nonce, args.payoutAddress ?? ""].join("\n");
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; code: ErrorMessage["code"]; message: string };
@@ -169,12 +195,13 @@ export function parseWorkerMessage(raw: string | ArrayBuffer): ParseResult<Worke
   if (size > LIMITS.maxFrameBytes) {
     return { ok: false, code: "FRAME_TOO_LARGE", message: `frames are limited to ${LIMITS.maxFrameBytes} bytes` };
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw));
-  } catch {
-    return { ok: false, code: "PARSE_ERROR", message: "frame is not valid JSON" };
+  const json = parseBoundedJson(typeof raw === "string" ? raw : new TextDecoder().decode(raw), LIMITS.maxJsonDepth);
+  if (!json.ok) {
+    return json.code === "too_deep"
+      ? { ok: false, code: "INVALID_MESSAGE", message: json.message }
+      : { ok: false, code: "PARSE_ERROR", message: "frame is not valid JSON" };
   }
+  const data = json.value;
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     return { ok: false, code: "INVALID_MESSAGE", message: "frame must be a JSON object with a `type`" };
   }

@@ -154,7 +154,7 @@ export async function receiptCommand(args: CommandArgs): Promise<number> {
   const router = await makeRouter(args, "load");
   const view = await router.status(jobId, { chain: chainOf(args) });
   if (view.status !== "completed") {
-    const code = view.status === "pending" ? "not_settled" : ((view.reason ?? "worker_error") as DispatchErrorCode);
+    const code = view.status === "failed" ? ((view.reason ?? "worker_error") as DispatchErrorCode) : "not_settled";
     throw new DispatchError(code, `job ${jobId} is ${view.status}${view.reason ? ` (${view.reason})` : ""}: it has no receipt to verify`, {
       jobId,
     });

@@ -156,6 +156,8 @@ describe("dispatch CLI", () => {
     const { public_key } = JSON.parse(await readFile(keyPath, "utf8"));
     const req = stub.requests.filter((r) => r.url.pathname === "/monad/v1/trust/create").at(-1) as RecordedRequest;
     const auth = verifySeekerRequest({
+      chain: req.url.pathname.startsWith("/solana") ? "solana" : "monad",
+      host: req.url.host,
       method: req.method,
       path: req.url.pathname + req.url.search,
       body: req.body,
@@ -163,7 +165,7 @@ describe("dispatch CLI", () => {
       nowSeconds: Math.floor(Date.now() / 1000),
       skewSeconds: LIMITS.signatureSkewSeconds,
     });
-    expect(auth).toEqual({ ok: true, userId: public_key });
+    expect(auth).toMatchObject({ ok: true, userId: public_key });
     // The same key is reused, not replaced.
     const list = await dispatch(["trust", "list", "--json"]);
     expect(list.code).toBe(0);

@@ -60,8 +60,9 @@ export class CoordinatorClient {
       Object.assign(
         headers,
         signSeekerRequest({
+          chain: this.chain,
           method: req.method,
-          path: url.pathname + url.search,
+          url,
           body: body ?? "",
           secretKey: identity.secretKey,
           publicKey: identity.publicKey,

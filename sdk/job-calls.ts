@@ -2,6 +2,7 @@ import {
   CommitBody,
   CommitResponse,
   commitEndpoint,
+  isFinishedStatus,
   JobEvent,
   JobView,
   LIMITS,
@@ -212,7 +213,7 @@ export async function waitForJob(
       lastStage = view.stage;
       opts.onStage?.(view.stage);
     }
-    if (view.status !== "pending") return settle(view, jobId, client.chain);
+    if (isFinishedStatus(view.status)) return settle(view, jobId, client.chain);
     // A coordinator that ignores `wait` would otherwise be hammered in a tight loop.
     if (Date.now() - started < 250) await sleep(250, opts.signal);
   }
@@ -222,7 +223,7 @@ export async function waitForJob(
 export async function* streamJob(
   client: CoordinatorClient,
   jobId: string,
-  opts: { sign: boolean; signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  opts: { sign: boolean; signal?: AbortSignal | undefined; timeoutMs?: number | undefined; lastEventId?: number | undefined },
 ): AsyncGenerator<JobEvent> {
   // The timeout must span the whole body, not just the headers, so it is owned here.
   const { signal, dispose } = combineSignals(opts.signal, opts.timeoutMs);
@@ -230,7 +231,8 @@ export async function* streamJob(
     const res = await client.send({
       method: "GET",
       path: `/v1/jobs/${encodeURIComponent(jobId)}/events`,
-      headers: { accept: "text/event-stream" },
+      // Resuming after a dropped stream: the coordinator replays only the tokens after this one.
+      headers: { accept: "text/event-stream", ...(opts.lastEventId !== undefined && { "last-event-id": String(opts.lastEventId) }) },
       sign: opts.sign,
       signal,
     });
@@ -250,7 +252,7 @@ export async function* streamJob(
       const event = parseEvent(next.value);
       if (!event) continue;
       yield event;
-      if (event.type === "status" && event.status !== "pending") {
+      if (event.type === "status" && isFinishedStatus(event.status)) {
         await messages.return(undefined);
         return;
       }

@@ -38,6 +38,8 @@ async function failure(promise: Promise<unknown>): Promise<DispatchError> {
 
 function signedBy(req: RecordedRequest, path = req.url.pathname + req.url.search) {
   return verifySeekerRequest({
+    chain: req.url.pathname.startsWith("/solana") ? "solana" : "monad",
+    host: req.url.host,
     method: req.method,
     path,
     body: req.body,
@@ -244,9 +246,9 @@ describe("signed requests", () => {
     await router.runTask({ task_type: "summarize", input: "secret text", privacy: "PRIVATE" });
     const [commit, read] = requests;
     expect(JSON.parse(commit?.body ?? "")).toMatchObject({ user_id: identity.publicKey, privacy_class: "PRIVATE" });
-    expect(signedBy(commit as RecordedRequest)).toEqual({ ok: true, userId: identity.publicKey });
+    expect(signedBy(commit as RecordedRequest)).toMatchObject({ ok: true, userId: identity.publicKey });
     expect(read?.url.search).toMatch(/wait=/);
-    expect(signedBy(read as RecordedRequest)).toEqual({ ok: true, userId: identity.publicKey });
+    expect(signedBy(read as RecordedRequest)).toMatchObject({ ok: true, userId: identity.publicKey });
     // The signature covers the chain prefix: the same request under another path must not verify.
     expect(signedBy(read as RecordedRequest, read?.url.pathname ?? "").ok).toBe(false);
   });
@@ -287,7 +289,7 @@ describe("signed requests", () => {
       `DELETE /monad/v1/trust/${provider}`,
     ]);
     expect(requests[1]?.url.searchParams.get("user_id")).toBe(identity.publicKey);
-    for (const req of requests) expect(signedBy(req)).toEqual({ ok: true, userId: identity.publicKey });
+    for (const req of requests) expect(signedBy(req)).toMatchObject({ ok: true, userId: identity.publicKey });
   });
 });
 

@@ -2,6 +2,7 @@ import {
   CHAINS,
   type Chain,
   HealthResponse,
+  isFinishedStatus,
   type JobEvent,
   type JobType,
   type JobView,
@@ -40,6 +41,9 @@ import type {
 const DEFAULT_TIMEOUTS: Record<JobType, number> = { TASK: 30_000, LLM_INFER: 60_000 };
 /** Seconds past the coordinator's queue deadline we keep waiting for its verdict on an unassigned job. */
 const QUEUE_SLACK_SECONDS = 5;
+
+/** Times a dropped event stream is resumed (from the last token seen) before falling back to long-polling. */
+const STREAM_RESUMES = 2;
 
 /** Only these failures, and only before any payment, send a job to another chain or a hosted provider. */
 const FALLBACK_CODES = new Set(["no_eligible_worker", "network_error"]);
@@ -258,23 +262,41 @@ export class ComputeRouter {
     const onStage = (stage: string) => req.onProgress?.({ type: "stage", chain: handle.chain, job_id: handle.job_id, stage });
     const onToken = "onToken" in req ? req.onToken : undefined;
     if (onToken) {
-      try {
-        for await (const event of streamJob(client, handle.job_id, {
-          sign,
-          signal: req.signal,
-          timeoutMs: Math.max(deadline, queuedUntil) - Date.now(),
-        })) {
-          if (event.type === "token") onToken(event.text);
-          else if (event.status !== "pending") {
-            onStage(event.stage);
-            return settle(await fetchJob(client, handle.job_id, { waitSeconds: 5, sign, signal: req.signal }), handle.job_id, handle.chain);
-          } else onStage(event.stage);
-        }
-      } catch (err) {
-        // Job failures and bad receipts are answers; anything else (no SSE support, a dropped
-        // stream) only means we lost the live view: fall back to long-polling below.
-        if (!isDispatchError(err) || !["network_error", "timeout", "not_found", "http_error", "invalid_response"].includes(err.code)) {
-          throw err;
+      // A coordinator drops a stream whose reader falls behind; resume after the last token seen.
+      let lastSeq: number | undefined;
+      for (let attempt = 0; attempt <= STREAM_RESUMES; attempt++) {
+        try {
+          for await (const event of streamJob(client, handle.job_id, {
+            sign,
+            signal: req.signal,
+            timeoutMs: Math.max(deadline, queuedUntil) - Date.now(),
+            lastEventId: lastSeq,
+          })) {
+            if (event.type === "token") {
+              if (lastSeq !== undefined && event.seq <= lastSeq) continue;
+              lastSeq = event.seq;
+              onToken(event.text);
+            } else if (isFinishedStatus(event.status)) {
+              onStage(event.stage);
+              return settle(
+                await fetchJob(client, handle.job_id, { waitSeconds: 5, sign, signal: req.signal }),
+                handle.job_id,
+                handle.chain,
+              );
+            } else {
+              // Re-queued: another worker starts the text again, with its own sequence numbers.
+              if (event.stage === "pending") lastSeq = undefined;
+              onStage(event.stage);
+            }
+          }
+          break;
+        } catch (err) {
+          // Job failures and bad receipts are answers; anything else (no SSE support, a dropped
+          // stream) only means we lost the live view: resume it, then fall back to long-polling.
+          if (!isDispatchError(err) || !["network_error", "timeout", "not_found", "http_error", "invalid_response"].includes(err.code)) {
+            throw err;
+          }
+          if (!isDispatchError(err, "network_error")) break;
         }
       }
     }

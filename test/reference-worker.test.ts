@@ -96,7 +96,14 @@ describe("reference worker against wrangler dev", () => {
         // Even when paired through the reference HTTP claim, an unverified socket gets no PRIVATE work.
         const user = generateKeyPair();
         const sign = (method: string, path: string, body: string) =>
-          signSeekerRequest({ method, path, body, secretKey: user.secretKey, publicKey: user.publicKey });
+          signSeekerRequest({
+            chain,
+            method,
+            url: `${coordinator.url}${path}`,
+            body,
+            secretKey: user.secretKey,
+            publicKey: user.publicKey,
+          });
         const createBody = JSON.stringify({ user_id: user.publicKey });
         const created = await fetch(`${base}/v1/trust/create`, {
           method: "POST",

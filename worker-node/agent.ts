@@ -16,6 +16,8 @@ import { WorkerSession } from "./session.ts";
 
 export interface AgentOptions {
   url: string;
+  /** The chain whose coordinator `url` is: named in the register signature. */
+  chain: string;
   keys: Ed25519KeyPair;
   providerType: ProviderType;
   capabilities: JobType[];
@@ -40,7 +42,7 @@ interface ActiveJob {
 
 /** Job codes after which the coordinator will never accept a completion we hold. */
 const FINAL_COMPLETION_ERRORS = new Set(["UNKNOWN_JOB", "NOT_ASSIGNED", "INVALID_RECEIPT"]);
-const TRUST_ERRORS = new Set(["INVALID_CODE", "ALREADY_CLAIMED", "EXPIRED"]);
+const TRUST_ERRORS = new Set(["INVALID_CODE", "ALREADY_CLAIMED", "EXPIRED", "TOO_MANY_PAIRINGS"]);
 
 /**
  * The worker: takes assignments from the session, runs them within their slots, and keeps
@@ -67,6 +69,7 @@ export class WorkerAgent {
     });
     this.#session = new WorkerSession({
       url: opts.url,
+      chain: opts.chain,
       keys: opts.keys,
       log: opts.log,
       ...(opts.backoff && { backoff: opts.backoff }),
@@ -222,7 +225,7 @@ export class WorkerAgent {
       output = await executeJob(assign, this.#opts.deps, { signal: job.controller.signal, onToken: (t) => progress.push(t) });
     } catch (err) {
       // executeJob never throws by contract; this guards the contract, it does not replace it.
-      output = { error: `internal worker error: ${err instanceof Error ? err.message : String(err)}` };
+      output = { error: `internal worker error: ${err instanceof Error ? err.message : String(err)}`, error_kind: "worker" };
     }
     progress.flush();
     const durationMs = Math.round(performance.now() - started);
@@ -244,7 +247,8 @@ export class WorkerAgent {
     let output: object = candidate;
     // The coordinator bounds frames in bytes; leave room for the receipt around the output.
     if (Buffer.byteLength(JSON.stringify(output)) > LIMITS.maxFrameBytes - 4_096) {
-      output = { error: `output_too_large: more than ${LIMITS.maxFrameBytes - 4_096} bytes` };
+      // Deterministic for the job (the same input gives the same output), so not this worker's fault.
+      output = { error: `output_too_large: more than ${LIMITS.maxFrameBytes - 4_096} bytes`, error_kind: "input" };
     }
     const receipt = buildReceipt({
       jobId: assign.job_id,

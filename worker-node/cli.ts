@@ -55,6 +55,7 @@ async function main(): Promise<number> {
 
   const agent = new WorkerAgent({
     url,
+    chain: config.chain,
     keys: key.keys,
     providerType: config.providerType,
     capabilities,

@@ -182,7 +182,14 @@ describe("worker processes against the real coordinator", () => {
   it("claims a trust pairing code and then serves its user's PRIVATE job", async () => {
     const user = generateKeyPair();
     const signed = (method: string, pathname: string, body = "") => ({
-      ...signSeekerRequest({ method, path: pathname, body, secretKey: user.secretKey, publicKey: user.publicKey }),
+      ...signSeekerRequest({
+        chain: "monad",
+        method,
+        url: `${coordinator.url}${pathname}`,
+        body,
+        secretKey: user.secretKey,
+        publicKey: user.publicKey,
+      }),
       ...(body && { "content-type": "application/json" }),
     });
     const createBody = JSON.stringify({ user_id: user.publicKey });

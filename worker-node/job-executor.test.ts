@@ -55,7 +55,7 @@ describe("job execution", () => {
   it("turns a stream that stalls past the job deadline into a deadline_exceeded error", async () => {
     const started = Date.now();
     const { output, tokens } = await run(llmJob({ prompt: "hello" }, 1_600), "stall");
-    expect(output).toEqual({ error: expect.stringMatching(/^deadline_exceeded/) });
+    expect(output).toEqual({ error: expect.stringMatching(/^deadline_exceeded/), error_kind: "worker" });
     expect(tokens).toEqual(["Once", " upon"]);
     expect(Date.now() - started).toBeLessThan(1_600);
   });
@@ -63,15 +63,22 @@ describe("job execution", () => {
   it("reports backend failures and bad payloads as {error}", async () => {
     expect((await run(llmJob({ prompt: "hello" }), "missing")).output).toEqual({
       error: expect.stringMatching(/model "missing" not found/),
+      error_kind: "worker",
     });
-    expect((await run(llmJob({ prompt: "" }))).output).toEqual({ error: expect.stringMatching(/^invalid LLM_INFER payload: prompt/) });
-    expect((await run(llmJob({ prompt: "x", max_tokens: 999_999 }))).output).toEqual({ error: expect.stringMatching(/max_tokens/) });
+    expect((await run(llmJob({ prompt: "" }))).output).toEqual({
+      error: expect.stringMatching(/^invalid LLM_INFER payload: prompt/),
+      error_kind: "input",
+    });
+    expect((await run(llmJob({ prompt: "x", max_tokens: 999_999 }))).output).toEqual({
+      error: expect.stringMatching(/max_tokens/),
+      error_kind: "input",
+    });
     const noLlm = await executeJob(
       llmJob({ prompt: "x" }),
       { tasks, llm: undefined },
       { signal: new AbortController().signal, onToken: () => {} },
     );
-    expect(noLlm).toEqual({ error: "LLM_INFER is not available on this worker" });
+    expect(noLlm).toEqual({ error: "LLM_INFER is not available on this worker", error_kind: "worker" });
   });
 
   it("budgets a job by its deadline, capped by the protocol limit even if clocks disagree", () => {

@@ -9,10 +9,19 @@ export type JobOutput = TaskOutput | LlmOutput | TaskFailure;
 export interface ExecutorDeps {
   tasks: TaskPool;
   llm: LlmBackend | undefined;
+  /** Overrides `TASK_CPU_BUDGET_MS` (tests). */
+  taskCpuBudgetMs?: number;
 }
 
 /** Time kept back from the deadline so the completion reaches the coordinator before it. */
 const DELIVERY_MARGIN_MS = 1_000;
+
+/**
+ * CPU time one TASK may take, well under its 30 s deadline: honest inputs finish in
+ * milliseconds, so a task still running after this is stuck on hostile input and its slot is
+ * freed for other work.
+ */
+export const TASK_CPU_BUDGET_MS = 10_000;
 
 /**
  * Milliseconds the job may run: until the coordinator's `deadline_at` (less a margin), and
@@ -35,12 +44,14 @@ export async function executeJob(
   opts: { signal: AbortSignal; onToken: (text: string) => void },
 ): Promise<JobOutput> {
   const budget = jobBudgetMs(assign);
-  if (budget <= 0) return { error: "deadline_exceeded: the job arrived after its deadline" };
-  if (assign.job_type === "TASK") return deps.tasks.run(assign.payload, { timeoutMs: budget, signal: opts.signal });
+  if (budget <= 0) return { error: "deadline_exceeded: the job arrived after its deadline", error_kind: "worker" };
+  if (assign.job_type === "TASK") {
+    return deps.tasks.run(assign.payload, { timeoutMs: Math.min(budget, deps.taskCpuBudgetMs ?? TASK_CPU_BUDGET_MS), signal: opts.signal });
+  }
 
-  if (deps.llm === undefined) return { error: "LLM_INFER is not available on this worker" };
+  if (deps.llm === undefined) return { error: "LLM_INFER is not available on this worker", error_kind: "worker" };
   const parsed = LlmPayload.safeParse(assign.payload);
-  if (!parsed.success) return { error: `invalid LLM_INFER payload: ${describeIssues(parsed.error)}` };
+  if (!parsed.success) return { error: `invalid LLM_INFER payload: ${describeIssues(parsed.error)}`, error_kind: "input" };
   const payload = parsed.data;
   const deadline = AbortSignal.timeout(budget);
   const signal = AbortSignal.any([opts.signal, deadline]);
@@ -56,9 +67,9 @@ export async function executeJob(
   } catch (err) {
     if (err instanceof GenerationAbortedError) {
       return deadline.aborted
-        ? { error: `deadline_exceeded: generation stopped after ${budget} ms` }
-        : { error: "cancelled: generation stopped before it finished" };
+        ? { error: `deadline_exceeded: generation stopped after ${budget} ms`, error_kind: "worker" }
+        : { error: "cancelled: generation stopped before it finished", error_kind: "worker" };
     }
-    return { error: err instanceof Error ? err.message : String(err) };
+    return { error: err instanceof Error ? err.message : String(err), error_kind: "worker" };
   }
 }

@@ -1,12 +1,12 @@
 import WebSocket from "ws";
 import type { CoordinatorMessage, Ed25519KeyPair, RegisterAckMessage, RegisterMessage, WorkerMessage } from "../protocol/index.ts";
-import { registerChallengeMessage, signMessage } from "../protocol/index.ts";
+import { registerSigningString, signMessage } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
 import { parseCoordinatorMessage } from "./coordinator-messages.ts";
 import type { Logger } from "./logger.ts";
 
 /** What the worker says about itself at each (re)registration. */
-export type Registration = Pick<RegisterMessage, "provider_type" | "capabilities" | "slots" | "agent" | "agent_id">;
+export type Registration = Pick<RegisterMessage, "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "payout_address">;
 
 export interface SessionHandlers {
   /** The coordinator accepted our registration (after every reconnect). */
@@ -21,6 +21,8 @@ export interface SessionHandlers {
 
 export interface SessionOptions {
   url: string;
+  /** The chain this coordinator serves; the register signature names it, with the host we dialled. */
+  chain: string;
   keys: Ed25519KeyPair;
   registration: () => Registration;
   handlers: SessionHandlers;
@@ -100,11 +102,20 @@ export class WorkerSession {
 
     const register = (nonce: string | undefined): void => {
       if (challengeTimer) this.#clear(challengeTimer);
+      const registration = this.#opts.registration();
+      // Signed over the host we dialled, not anything the peer says: a relay cannot reuse it.
+      const signed = (n: string) =>
+        registerSigningString({
+          chain: this.#opts.chain,
+          host: new URL(this.#opts.url).host,
+          nonce: n,
+          payoutAddress: registration.payout_address,
+        });
       const msg: RegisterMessage = {
         type: "register",
         provider_pubkey: this.#opts.keys.publicKey,
-        ...this.#opts.registration(),
-        ...(nonce !== undefined && { signature: signMessage(registerChallengeMessage(nonce), this.#opts.keys.secretKey) }),
+        ...registration,
+        ...(nonce !== undefined && { signature: signMessage(signed(nonce), this.#opts.keys.secretKey) }),
       };
       ws.send(JSON.stringify(msg));
       // A late challenge can cause a second (signed) register: only the newest one is timed.

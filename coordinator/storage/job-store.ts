@@ -2,8 +2,10 @@ import {
   type FailureReason,
   formatPrice,
   type JobStage,
+  type JobStatus,
   type JobType,
   type JobView,
+  LIMITS,
   type PaymentState,
   type PrivacyClass,
   type Receipt,
@@ -37,6 +39,15 @@ export interface JobRow {
   assigned_at: number | null;
   exec_deadline: number | null;
   completed_at: number | null;
+  /** What a worker must serve to take the job: the job type, or `LLM_INFER:<model>`. */
+  route: string;
+  /** 1 when the commit was signed by `user_id`: it counts against that identity's quota. */
+  signed: number;
+  client_addr: string | null;
+  rejects: number;
+  last_error: string | null;
+  /** No re-queue outlives this: the job's whole life is bounded. */
+  expires_at: number;
 }
 
 export interface ReceiptRow {
@@ -64,6 +75,9 @@ export interface NewJob {
   requestHash: string;
   now: number;
   queueDeadline: number;
+  route: string;
+  signed: boolean;
+  clientAddr: string | null;
 }
 
 /** Job rows: every lifecycle transition is one guarded UPDATE, so a stale caller changes nothing. */
@@ -76,8 +90,8 @@ export class JobStore {
   insert(job: NewJob): void {
     this.sql.run(
       `INSERT INTO jobs (id, job_type, policy, privacy_class, user_id, payload, status, price_micro, payment_state, payment_ref,
-        idempotency_key, request_hash, created_at, queue_deadline)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+        idempotency_key, request_hash, created_at, queue_deadline, route, signed, client_addr, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       job.id,
       job.jobType,
       job.tier,
@@ -91,6 +105,10 @@ export class JobStore {
       job.requestHash,
       job.now,
       job.queueDeadline,
+      job.route,
+      job.signed ? 1 : 0,
+      job.clientAddr,
+      job.now + LIMITS.maxJobLifetimeSeconds * 1000,
     );
   }
 
@@ -102,16 +120,59 @@ export class JobStore {
     return this.sql.first<JobRow>("SELECT * FROM jobs WHERE user_id = ? AND idempotency_key = ?", userId, key);
   }
 
-  activeCountForUser(userId: string): number {
+  /**
+   * Unfinished jobs held against a quota: a signed identity's own jobs, or the unsigned jobs
+   * under a user id. Unsigned work never counts against a signed identity, so nobody can fill
+   * someone else's quota by committing under their public key.
+   */
+  activeForUser(userId: string, signed: boolean): number {
     return (
-      this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND status IN ('pending', 'assigned')", userId)?.n ??
-      0
+      this.sql.first<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND signed = ? AND status IN ('pending', 'assigned', 'settling')",
+        userId,
+        signed ? 1 : 0,
+      )?.n ?? 0
     );
   }
 
-  /** Oldest pending jobs first: matching is fair to the queue. */
-  pending(limit: number): JobRow[] {
-    return this.sql.all<JobRow>("SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, id LIMIT ?", limit);
+  /** Unfinished unsigned jobs committed from one client address. */
+  activeUnsignedForAddress(addr: string): number {
+    return (
+      this.sql.first<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM jobs WHERE client_addr = ? AND signed = 0 AND status IN ('pending', 'assigned', 'settling')",
+        addr,
+      )?.n ?? 0
+    );
+  }
+
+  /**
+   * The oldest PUBLIC job on one route this worker key may take. An index seek on
+   * (status, privacy_class, route, created_at): jobs no one can serve sit on other routes and
+   * cannot hold this one up; only jobs this very key was excluded from are stepped over.
+   */
+  oldestPublic(route: string, pubkey: string): JobRow | undefined {
+    return this.sql.first<JobRow>(
+      `SELECT * FROM jobs j WHERE j.status = 'pending' AND j.privacy_class = 'PUBLIC' AND j.route = ?
+         AND NOT EXISTS (SELECT 1 FROM job_exclusions x WHERE x.job_id = j.id AND x.provider_pubkey = ?)
+       ORDER BY j.created_at, j.id LIMIT 1`,
+      route,
+      pubkey,
+    );
+  }
+
+  /** The oldest PRIVATE job of a user who paired with this key, on a route this socket serves. */
+  oldestPrivate(pubkey: string, socketId: string): JobRow | undefined {
+    return this.sql.first<JobRow>(
+      `SELECT * FROM jobs j WHERE j.status = 'pending' AND j.privacy_class = 'PRIVATE'
+         AND j.user_id IN (SELECT t.user_id FROM trust_pairings t
+                           WHERE t.provider_pubkey = ? AND t.claimed_at IS NOT NULL AND t.revoked_at IS NULL)
+         AND j.route IN (SELECT r.route FROM connection_routes r WHERE r.socket_id = ?)
+         AND NOT EXISTS (SELECT 1 FROM job_exclusions x WHERE x.job_id = j.id AND x.provider_pubkey = ?)
+       ORDER BY j.created_at, j.id LIMIT 1`,
+      pubkey,
+      socketId,
+      pubkey,
+    );
   }
 
   assignedTo(socketId: string): JobRow[] {
@@ -141,21 +202,40 @@ export class JobStore {
     );
   }
 
-  /** Back to the queue with a fresh queue window; the caller has checked the attempt limit. */
-  requeue(id: string, failure: FailureReason, queueDeadline: number): boolean {
+  /**
+   * Back to the queue with a fresh queue window, never past the job's lifetime; the caller has
+   * checked the attempt limit. `lastError` keeps what the worker said, for the final answer.
+   */
+  requeue(id: string, failure: FailureReason, queueDeadline: number, lastError: string | null = null): boolean {
     return (
       this.sql.run(
-        `UPDATE jobs SET status = 'pending', worker_socket = NULL, exec_deadline = NULL, last_failure = ?, queue_deadline = ?
+        `UPDATE jobs SET status = 'pending', worker_socket = NULL, exec_deadline = NULL, last_failure = ?, last_error = ?,
+           queue_deadline = MIN(?, expires_at)
          WHERE id = ? AND status = 'assigned'`,
         failure,
+        lastError,
         queueDeadline,
         id,
       ) === 1
     );
   }
 
-  refundAttempt(id: string): void {
-    this.sql.run("UPDATE jobs SET attempts = MAX(attempts - 1, 0) WHERE id = ?", id);
+  /** A worker turned the job down: no attempt spent, but the rejection is counted and the lifetime still bounds it. */
+  requeueRejected(id: string, queueDeadline: number): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET status = 'pending', worker_socket = NULL, exec_deadline = NULL, last_failure = 'worker_error',
+           queue_deadline = MIN(?, expires_at), attempts = MAX(attempts - 1, 0), rejects = rejects + 1
+         WHERE id = ? AND status = 'assigned'`,
+        queueDeadline,
+        id,
+      ) === 1
+    );
+  }
+
+  /** Moves the execution deadline earlier (a completion waiting for its receipt). */
+  shortenExecution(id: string, deadline: number): void {
+    this.sql.run("UPDATE jobs SET exec_deadline = MIN(exec_deadline, ?) WHERE id = ? AND status = 'assigned'", deadline, id);
   }
 
   complete(id: string, output: unknown, now: number): boolean {
@@ -197,11 +277,11 @@ export class JobStore {
   }
 
   /**
-   * A worker reported failure (`output: {error}`, the reference convention). The result is the
-   * worker's own output, so the stored receipt still verifies against it; `reason` says why.
+   * A worker reported failure (`output: {error}`, the reference convention) and the job ends
+   * with it. The result is the worker's own output, so the stored receipt still verifies.
    */
-  failWithOutput(id: string, output: unknown, now: number): boolean {
-    return this.markFailed(id, "worker_error", output, now);
+  failWithOutput(id: string, reason: FailureReason, output: unknown, now: number): boolean {
+    return this.markFailed(id, reason, output, now);
   }
 
   /**
@@ -260,10 +340,20 @@ export class JobStore {
 
   overdue(now: number, limit: number): JobRow[] {
     return this.sql.all<JobRow>(
-      `SELECT * FROM jobs WHERE (status = 'pending' AND queue_deadline <= ?) OR (status = 'assigned' AND exec_deadline <= ?)
-       ORDER BY created_at LIMIT ?`,
+      `SELECT * FROM (SELECT * FROM jobs WHERE status = 'pending' AND queue_deadline <= ? LIMIT ?)
+       UNION ALL SELECT * FROM (SELECT * FROM jobs WHERE status = 'assigned' AND exec_deadline <= ? LIMIT ?)`,
       now,
+      limit,
       now,
+      limit,
+    );
+  }
+
+  /** Finished jobs older than `before`, for retention, oldest first. */
+  finishedBefore(before: number, limit: number): { id: string }[] {
+    return this.sql.all<{ id: string }>(
+      "SELECT id FROM jobs WHERE completed_at IS NOT NULL AND completed_at < ? AND status IN ('completed', 'failed') ORDER BY completed_at LIMIT ?",
+      before,
       limit,
     );
   }
@@ -271,9 +361,12 @@ export class JobStore {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The reference status set: `assigned` reads as `pending` on the wire, with our `stage` beside it. */
-export function wireStatus(stage: JobStage): "pending" | "completed" | "failed" {
-  return stage === "assigned" || stage === "settling" ? "pending" : stage;
+/**
+ * The reference status set. `settling` (work done, payment settling, result not yet released)
+ * reads as `assigned`: the job is still in hand, not finished. `stage` carries the detail.
+ */
+export function wireStatus(stage: JobStage): JobStatus {
+  return stage === "settling" ? "assigned" : stage;
 }
 
 export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network: string): JobView {

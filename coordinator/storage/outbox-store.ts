@@ -85,6 +85,15 @@ export class OutboxStore {
     this.sql.run("UPDATE outbox SET last_error = ? WHERE id = ?", error.slice(0, 500), id);
   }
 
+  /** Gives an item up after bounded retries: kept (with its last error) for the operator, never retried. */
+  dead(id: number, now: number, error: string): void {
+    this.sql.run("UPDATE outbox SET done_at = ?, dead_at = ?, last_error = ? WHERE id = ?", now, now, error.slice(0, 500), id);
+  }
+
+  deadCount(): number {
+    return this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE dead_at IS NOT NULL")?.n ?? 0;
+  }
+
   earliestDue(): number | null {
     return this.sql.first<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL")?.t ?? null;
   }

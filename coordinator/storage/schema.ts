@@ -136,6 +136,72 @@ const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE workers ADD COLUMN reputation_at INTEGER NOT NULL DEFAULT 0;
   `,
+  // v4: abuse bounds. Matching per worker slot by route (job type, or job type and model),
+  // quotas split by signed identity and client address, single-use seeker nonces, every socket
+  // (registered or not) with its address, receipts that arrive after their completion, proven
+  // worker keys, outbox dead letters.
+  `
+  ALTER TABLE jobs ADD COLUMN route TEXT NOT NULL DEFAULT '';
+  ALTER TABLE jobs ADD COLUMN signed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN client_addr TEXT;
+  ALTER TABLE jobs ADD COLUMN rejects INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN last_error TEXT;
+  ALTER TABLE jobs ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE jobs SET route = job_type WHERE route = '';
+  UPDATE jobs SET expires_at = created_at + 240000 WHERE expires_at = 0;
+  CREATE INDEX IF NOT EXISTS jobs_public_queue ON jobs(status, privacy_class, route, created_at);
+  CREATE INDEX IF NOT EXISTS jobs_private_queue ON jobs(status, privacy_class, user_id, created_at);
+  CREATE INDEX IF NOT EXISTS jobs_by_addr ON jobs(client_addr, signed, status);
+  DROP INDEX IF EXISTS jobs_by_user;
+  CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user_id, signed, status);
+  CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(completed_at);
+  CREATE INDEX IF NOT EXISTS jobs_queue_deadline ON jobs(status, queue_deadline);
+  CREATE INDEX IF NOT EXISTS jobs_exec_deadline ON jobs(status, exec_deadline);
+  CREATE INDEX IF NOT EXISTS trust_by_provider ON trust_pairings(provider_pubkey, claimed_at);
+  CREATE INDEX IF NOT EXISTS trust_by_expiry ON trust_pairings(expires_at);
+
+  CREATE TABLE IF NOT EXISTS sockets (
+    socket_id TEXT PRIMARY KEY,
+    addr TEXT NOT NULL,
+    opened_at INTEGER NOT NULL,
+    registered INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX IF NOT EXISTS sockets_by_addr ON sockets(addr, registered);
+  CREATE INDEX IF NOT EXISTS sockets_handshake ON sockets(registered, opened_at);
+
+  CREATE TABLE IF NOT EXISTS connection_routes (
+    socket_id TEXT NOT NULL,
+    route TEXT NOT NULL,
+    PRIMARY KEY (socket_id, route)
+  );
+  CREATE INDEX IF NOT EXISTS routes_by_route ON connection_routes(route, socket_id);
+  INSERT OR IGNORE INTO connection_routes (socket_id, route) SELECT c.socket_id, j.value FROM connections c, json_each(c.capabilities) j;
+  ALTER TABLE connections ADD COLUMN offer_after INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE connections ADD COLUMN addr TEXT NOT NULL DEFAULT '';
+  ALTER TABLE workers ADD COLUMN proven INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE IF NOT EXISTS seen_nonces (
+    user_id TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, nonce)
+  );
+  CREATE INDEX IF NOT EXISTS seen_nonces_expiry ON seen_nonces(expires_at);
+
+  CREATE TABLE IF NOT EXISTS partial_completions (
+    job_id TEXT PRIMARY KEY,
+    socket_id TEXT NOT NULL,
+    pubkey TEXT NOT NULL,
+    output TEXT,
+    output_hash TEXT,
+    receipt TEXT,
+    signature TEXT,
+    received_at INTEGER NOT NULL
+  );
+
+  ALTER TABLE outbox ADD COLUMN dead_at INTEGER;
+  CREATE INDEX IF NOT EXISTS outbox_finished ON outbox(done_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -29,7 +29,7 @@ export function normalizeCode(code: string): string {
 
 export type ClaimResult =
   | { ok: true; userId: string; pairedAt: number }
-  | { ok: false; code: "invalid_code" | "already_claimed" | "expired" };
+  | { ok: false; code: "invalid_code" | "already_claimed" | "expired" | "too_many_pairings" };
 
 export class TrustStore {
   private readonly sql: Sql;
@@ -74,6 +74,8 @@ export class TrustStore {
     if (!row || row.revoked_at !== null) return { ok: false, code: "invalid_code" };
     if (row.claimed_at !== null) return { ok: false, code: "already_claimed" };
     if (row.expires_at <= now) return { ok: false, code: "expired" };
+    // Matching walks a worker's pairings for every free slot: keep that walk short.
+    if (this.activeForProvider(pubkey) >= LIMITS.maxPairingsPerWorker) return { ok: false, code: "too_many_pairings" };
     const changed = this.sql.run(
       "UPDATE trust_pairings SET provider_pubkey = ?, claimed_at = ? WHERE pairing_code = ? AND claimed_at IS NULL",
       pubkey,
@@ -82,6 +84,26 @@ export class TrustStore {
     );
     if (changed !== 1) return { ok: false, code: "already_claimed" };
     return { ok: true, userId: row.user_id, pairedAt: now };
+  }
+
+  activeForProvider(pubkey: string): number {
+    return (
+      this.sql.first<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM trust_pairings WHERE provider_pubkey = ? AND claimed_at IS NOT NULL AND revoked_at IS NULL",
+        pubkey,
+      )?.n ?? 0
+    );
+  }
+
+  /** Pairing codes never claimed that expired before `before`, and revoked pairings revoked before it. */
+  prune(before: number, limit: number): number {
+    return this.sql.run(
+      `DELETE FROM trust_pairings WHERE pairing_code IN (SELECT pairing_code FROM trust_pairings
+         WHERE (claimed_at IS NULL AND expires_at < ?) OR (revoked_at IS NOT NULL AND revoked_at < ?) LIMIT ?)`,
+      before,
+      before,
+      limit,
+    );
   }
 
   /** Active pairings of a user, one row per provider (the earliest pairing time). */

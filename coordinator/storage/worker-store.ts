@@ -11,6 +11,9 @@ export interface ConnectionRow {
   slots: number;
   connected_at: number;
   last_seen: number;
+  /** Jobs are offered only from this time on (a grace for reference workers); 0 once offered. */
+  offer_after: number;
+  addr: string;
 }
 
 /** A registered socket that could take a job now, with what matching scores it on. */
@@ -57,9 +60,13 @@ export class WorkerStore {
     pubkey: string;
     providerType: ProviderType;
     capabilities: readonly JobType[];
+    /** Routes this socket serves: its job types, and `LLM_INFER:<model>` per model. */
+    routes: readonly string[];
     verified: boolean;
     slots: number;
     agentId: string | null;
+    addr: string;
+    offerAfter: number;
     now: number;
   }): void {
     this.sql.run(
@@ -73,9 +80,10 @@ export class WorkerStore {
       args.now,
       args.now,
     );
+    if (args.verified) this.sql.run("UPDATE workers SET proven = 1 WHERE pubkey = ?", args.pubkey);
     this.sql.run(
-      `INSERT INTO connections (socket_id, pubkey, provider_type, capabilities, verified, slots, connected_at, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO connections (socket_id, pubkey, provider_type, capabilities, verified, slots, connected_at, last_seen, offer_after, addr)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       args.socketId,
       args.pubkey,
       args.providerType,
@@ -84,11 +92,55 @@ export class WorkerStore {
       args.slots,
       args.now,
       args.now,
+      args.offerAfter,
+      args.addr,
     );
+    for (const route of args.routes) {
+      this.sql.run("INSERT OR IGNORE INTO connection_routes (socket_id, route) VALUES (?, ?)", args.socketId, route);
+    }
   }
 
   removeConnection(socketId: string): void {
     this.sql.run("DELETE FROM connections WHERE socket_id = ?", socketId);
+    this.sql.run("DELETE FROM connection_routes WHERE socket_id = ?", socketId);
+  }
+
+  routes(socketId: string): string[] {
+    return this.sql.all<{ route: string }>("SELECT route FROM connection_routes WHERE socket_id = ?", socketId).map((r) => r.route);
+  }
+
+  /** Whether this key has ever answered a challenge here: from then on, only proof registers it. */
+  proven(pubkey: string): boolean {
+    return this.sql.first<{ proven: number }>("SELECT proven FROM workers WHERE pubkey = ?", pubkey)?.proven === 1;
+  }
+
+  /** Free job slots of one socket, derived from the jobs table so it cannot drift. */
+  freeSlots(socketId: string): number {
+    return (
+      this.sql.first<{ n: number }>(
+        `SELECT c.slots - (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') AS n
+         FROM connections c WHERE c.socket_id = ?`,
+        socketId,
+      )?.n ?? 0
+    );
+  }
+
+  /** Sockets whose first-offer grace has passed. */
+  offersDue(now: number): ConnectionRow[] {
+    return this.sql.all<ConnectionRow>("SELECT * FROM connections WHERE offer_after > 0 AND offer_after <= ?", now);
+  }
+
+  offerMade(socketId: string): void {
+    this.sql.run("UPDATE connections SET offer_after = 0 WHERE socket_id = ?", socketId);
+  }
+
+  earliestOffer(): number | null {
+    return this.sql.first<{ t: number | null }>("SELECT MIN(offer_after) AS t FROM connections WHERE offer_after > 0")?.t ?? null;
+  }
+
+  /** Connected sockets of one key (a pairing just made it eligible for more work). */
+  socketsOf(pubkey: string): string[] {
+    return this.sql.all<{ socket_id: string }>("SELECT socket_id FROM connections WHERE pubkey = ?", pubkey).map((r) => r.socket_id);
   }
 
   touch(socketId: string, now: number): void {
@@ -105,48 +157,41 @@ export class WorkerStore {
   }
 
   /**
-   * Sockets that may take this job now: registered, a free slot, the capability, not excluded
-   * for this job; PRIVATE jobs only to verified sockets of keys the owner has paired with.
-   * Busy-ness is derived from the jobs table, so it can never drift from the truth.
+   * Sockets that may take this job now: registered and past their first-offer grace, serving
+   * the job's route, a free slot, not excluded for this job; PRIVATE jobs only to verified
+   * sockets of keys the owner has paired with. Busy-ness is derived from the jobs table, so it
+   * can never drift from the truth. `busyToo` also counts busy sockets (is anyone able at all?).
    */
   candidates(args: {
     jobId: string;
-    jobType: JobType;
+    route: string;
     private: boolean;
     userId: string;
     allowUnverified: boolean;
     now: number;
+    busyToo?: boolean;
+    limit?: number;
   }): Candidate[] {
-    const capability = `%"${args.jobType}"%`;
     const privacyFilter = args.private
       ? `AND c.verified = 1 AND EXISTS (SELECT 1 FROM trust_pairings t WHERE t.user_id = ? AND t.provider_pubkey = c.pubkey
            AND t.claimed_at IS NOT NULL AND t.revoked_at IS NULL)`
       : args.allowUnverified
         ? ""
         : "AND c.verified = 1";
-    const params: SqlStorageValue[] = [capability, args.jobId];
+    const params: SqlStorageValue[] = [args.route, args.now, args.jobId];
     if (args.private) params.push(args.userId);
+    params.push(args.limit ?? 256);
     return this.sql.all<Candidate>(
       `SELECT c.socket_id, c.pubkey, c.provider_type, c.verified, c.slots, c.last_seen,
               (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') AS active,
               w.successes, w.failures, w.reputation, w.unhealthy_until, w.last_assigned_at
-       FROM connections c JOIN workers w ON w.pubkey = c.pubkey
-       WHERE c.capabilities LIKE ?
+       FROM connection_routes r JOIN connections c ON c.socket_id = r.socket_id JOIN workers w ON w.pubkey = c.pubkey
+       WHERE r.route = ? AND c.offer_after <= ?
          AND NOT EXISTS (SELECT 1 FROM job_exclusions x WHERE x.job_id = ? AND x.provider_pubkey = c.pubkey)
          ${privacyFilter}
-         AND active < c.slots
-       LIMIT 256`,
+         ${args.busyToo ? "" : "AND active < c.slots"}
+       LIMIT ?`,
       ...params,
-    );
-  }
-
-  /** Whether any registered socket has a free slot: without one, no pending job can move. */
-  hasFreeSlot(): boolean {
-    return (
-      this.sql.first(
-        `SELECT 1 AS one FROM connections c
-         WHERE (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') < c.slots LIMIT 1`,
-      ) !== undefined
     );
   }
 

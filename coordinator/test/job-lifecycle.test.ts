@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyReceipt } from "../../protocol/index.ts";
-import { api, closeAll, commit, connectWorker, fireAlarm, getJob, llmBody, sqlIn, TestWorker, taskBody } from "./support.ts";
+import { api, closeAll, commit, connectWorker, fireAlarm, getJob, json, llmBody, sqlIn, TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
 afterEach(() => closeAll(workers));
@@ -23,7 +23,7 @@ describe("commit, assign, complete", () => {
     });
     expect(assign.payload).toMatchObject({ task_type: "summarize", input: "A short text to summarize." });
     const running = await getJob(String(body.job_id));
-    expect(running).toMatchObject({ status: "pending", stage: "assigned" });
+    expect(running).toMatchObject({ status: "assigned", stage: "assigned" });
 
     w.complete(String(body.job_id), { summary: "A short text." });
     expect(await w.next("job_complete_ack")).toMatchObject({ job_id: body.job_id, status: "accepted" });
@@ -152,17 +152,57 @@ describe("completion rules", () => {
     });
   }
 
-  it("records a worker-side failure as a failed job whose receipt still verifies", async () => {
+  it("re-queues a job whose worker reports a fault elsewhere and counts the fault against that worker", async () => {
+    const first = await worker();
+    const { body } = await commit(taskBody({}, "fault-user"));
+    const id = String(body.job_id);
+    await first.next("job_assign");
+    const second = await worker();
+    // The reference convention: `{error}` with no kind is the worker's own fault.
+    first.complete(id, { error: "model crashed" });
+    await first.next("job_complete_ack");
+    expect((await second.next("job_assign")).job_id).toBe(id);
+    second.complete(id, { summary: "ok" });
+    await second.next("job_complete_ack");
+    expect(await getJob(id)).toMatchObject({ status: "completed", result: { summary: "ok" }, attempts: 2 });
+    const listed = await json<{ workers: { provider_pubkey: string; failures: number; successes: number }[] }>(
+      await api("/monad/v1/workers"),
+    );
+    expect(listed.workers.find((x) => x.provider_pubkey === first.pubkey)).toMatchObject({ failures: 1, successes: 0 });
+  });
+
+  it("fails a job for bad input only once a second worker agrees, with the signed error as its result", async () => {
+    const holder = await worker();
+    const { body } = await commit(taskBody({}, "input-user"));
+    const id = String(body.job_id);
+    await holder.next("job_assign");
+    const other = await worker();
+    holder.complete(id, { error: "schema does not compile", error_kind: "input" });
+    await holder.next("job_complete_ack");
+    expect((await other.next("job_assign")).job_id).toBe(id);
+    other.complete(id, { error: "schema does not compile", error_kind: "input" });
+    await other.next("job_complete_ack");
+    const job = await getJob(id);
+    expect(job).toMatchObject({
+      status: "failed",
+      reason: "invalid_input",
+      result: { error: "schema does not compile", error_kind: "input" },
+    });
+    const { signature, verified: _v, ...receipt } = job.receipt ?? ({} as never);
+    expect(verifyReceipt({ receipt, signature, output: job.result, jobId: id, providerPubkey: other.pubkey })).toEqual({ ok: true });
+    // Neither worker is blamed for a job that could not be done.
+    const listed = await json<{ workers: { failures: number }[] }>(await api("/monad/v1/workers"));
+    expect(listed.workers.every((x) => x.failures === 0)).toBe(true);
+  });
+
+  it("fails a job for bad input at once when no other worker could take it", async () => {
     const w = await worker();
-    const { body } = await commit(taskBody({}, "fail-user"));
+    const { body } = await commit(taskBody({}, "lone-input-user"));
     const id = String(body.job_id);
     await w.next("job_assign");
-    w.complete(id, { error: "model crashed" });
+    w.complete(id, { error: "input nests too deep", error_kind: "input" });
     await w.next("job_complete_ack");
-    const job = await getJob(id);
-    expect(job).toMatchObject({ status: "failed", reason: "worker_error", result: { error: "model crashed" } });
-    const { signature, verified: _v, ...receipt } = job.receipt ?? ({} as never);
-    expect(verifyReceipt({ receipt, signature, output: job.result, jobId: id, providerPubkey: w.pubkey })).toEqual({ ok: true });
+    expect(await getJob(id)).toMatchObject({ status: "failed", reason: "invalid_input" });
   });
 
   it("hands a rejected job to another worker", async () => {

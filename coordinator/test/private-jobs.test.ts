@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { generateKeyPair, signSeekerRequest } from "../../protocol/index.ts";
-import { api, closeAll, commit, connectWorker, getJob, json, signed, sqlIn, type TestWorker, taskBody } from "./support.ts";
+import { generateKeyPair } from "../../protocol/index.ts";
+import { api, closeAll, commit, connectWorker, getJob, json, signed, signHeaders, sqlIn, type TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
 afterEach(() => closeAll(workers));
@@ -25,8 +25,7 @@ async function commitPrivate(user: ReturnType<typeof generateKeyPair>, extra: Re
   const body = taskBody({ privacy_class: "PRIVATE", ...extra }, user.publicKey);
   const path = "/monad/v1/jobs/commit/cheap";
   const text = JSON.stringify(body);
-  const headers = signSeekerRequest({ method: "POST", path, body: text, secretKey: user.secretKey, publicKey: user.publicKey });
-  return commit(text, { headers });
+  return commit(text, { headers: signHeaders(user, "POST", path, text) });
 }
 
 describe("PRIVATE jobs", () => {
@@ -42,24 +41,9 @@ describe("PRIVATE jobs", () => {
     const other = generateKeyPair();
     const body = JSON.stringify(taskBody({ privacy_class: "PRIVATE" }, user.publicKey));
     const path = "/monad/v1/jobs/commit/cheap";
-    const byOther = signSeekerRequest({ method: "POST", path, body, secretKey: other.secretKey, publicKey: other.publicKey });
-    expect((await commit(body, { headers: byOther })).status).toBe(403);
-    const forOtherBody = signSeekerRequest({
-      method: "POST",
-      path,
-      body: `${body} `,
-      secretKey: user.secretKey,
-      publicKey: user.publicKey,
-    });
-    expect((await commit(body, { headers: forOtherBody })).body.error).toBe("invalid_signature");
-    const stale = signSeekerRequest({
-      method: "POST",
-      path,
-      body,
-      secretKey: user.secretKey,
-      publicKey: user.publicKey,
-      now: new Date(Date.now() - 3_600_000),
-    });
+    expect((await commit(body, { headers: signHeaders(other, "POST", path, body) })).status).toBe(403);
+    expect((await commit(body, { headers: signHeaders(user, "POST", path, `${body} `) })).body.error).toBe("invalid_signature");
+    const stale = signHeaders(user, "POST", path, body, { now: new Date(Date.now() - 3_600_000) });
     expect((await commit(body, { headers: stale })).body.error).toBe("stale_signature");
   });
 

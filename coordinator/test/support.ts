@@ -6,7 +6,7 @@ import {
   type Ed25519KeyPair,
   generateKeyPair,
   type JobView,
-  registerChallengeMessage,
+  registerSigningString,
   signMessage,
   signReceipt,
   signSeekerRequest,
@@ -44,7 +44,9 @@ export class TestWorker {
   }
 
   async open(): Promise<Msg> {
-    const res = await SELF.fetch(`${BASE}/${this.opts.chain}${this.opts.path}`, { headers: { upgrade: "websocket" } });
+    const headers: Record<string, string> = { upgrade: "websocket" };
+    if (this.opts.addr) headers["cf-connecting-ip"] = this.opts.addr;
+    const res = await SELF.fetch(`${BASE}/${this.opts.chain}${this.opts.path}`, { headers });
     const ws = res.webSocket;
     if (!ws) throw new Error(`no websocket: ${res.status} ${await res.text()}`);
     ws.accept();
@@ -74,9 +76,22 @@ export class TestWorker {
       provider_type: this.opts.type,
       capabilities: this.opts.capabilities,
       slots: this.opts.slots,
-      ...(this.opts.signed ? { signature: signMessage(registerChallengeMessage(nonce), this.key.secretKey) } : {}),
+      ...(this.opts.signed ? { signature: this.sign(nonce) } : {}),
       ...overrides,
     });
+  }
+
+  /** The register signature: chain, the host this worker dialled, the nonce and the payout address. */
+  sign(nonce: string, opts: { host?: string; chain?: string; payoutAddress?: string } = {}): string {
+    return signMessage(
+      registerSigningString({
+        chain: opts.chain ?? this.opts.chain,
+        host: opts.host ?? new URL(BASE).host,
+        nonce,
+        payoutAddress: opts.payoutAddress,
+      }),
+      this.key.secretKey,
+    );
   }
 
   send(message: unknown): void {
@@ -123,6 +138,13 @@ export class TestWorker {
     this.send(message);
   }
 
+  /** Waits until the coordinator closed this socket. */
+  async closed(timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closedWith && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (!this.closedWith) throw new Error("socket still open");
+  }
+
   close(): void {
     try {
       this.ws?.close(1000, "test done");
@@ -140,6 +162,8 @@ interface WorkerOptions {
   slots: number;
   path: string;
   key?: Ed25519KeyPair;
+  /** The client address the coordinator sees (`cf-connecting-ip`). */
+  addr?: string;
 }
 
 export async function api(path: string, init: RequestInit = {}): Promise<Response> {
@@ -158,19 +182,40 @@ export function llmBody(overrides: Record<string, unknown> = {}, user = "seeker-
   return { job_type: "LLM_INFER", user_id: user, payload: { prompt: "Once upon a time", max_tokens: 16 }, ...overrides };
 }
 
-export async function commit(body: unknown, opts: { chain?: Chain; tier?: "fast" | "cheap"; headers?: Record<string, string> } = {}) {
+export async function commit(
+  body: unknown,
+  opts: { chain?: Chain; tier?: "fast" | "cheap"; headers?: Record<string, string>; addr?: string } = {},
+) {
   const res = await api(`/${opts.chain ?? "monad"}/v1/jobs/commit/${opts.tier ?? "cheap"}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...opts.headers },
+    headers: { "content-type": "application/json", ...(opts.addr ? { "cf-connecting-ip": opts.addr } : {}), ...opts.headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: res.status, body: await json(res) };
 }
 
+/** The chain a test path addresses: `/solana/...`, else Monad (bare `/v1` is Monad). */
+export function chainOf(path: string): Chain {
+  return path.startsWith("/solana") ? "solana" : "monad";
+}
+
+/** Signed-request headers for `key` over chain, host, method, full path and body (a fresh nonce each call). */
+export function signHeaders(key: Ed25519KeyPair, method: string, path: string, body = "", extra: { nonce?: string; now?: Date } = {}) {
+  return signSeekerRequest({
+    chain: chainOf(path),
+    method,
+    url: `${BASE}${path}`,
+    body,
+    secretKey: key.secretKey,
+    publicKey: key.publicKey,
+    ...extra,
+  });
+}
+
 /** A request signed as `key` over method, full path and body. */
 export async function signed(key: Ed25519KeyPair, method: string, path: string, body?: unknown): Promise<Response> {
   const text = body === undefined ? "" : JSON.stringify(body);
-  const headers = signSeekerRequest({ method, path, body: text, secretKey: key.secretKey, publicKey: key.publicKey });
+  const headers = signHeaders(key, method, path, text);
   return api(path, { method, headers: { ...headers, "content-type": "application/json" }, ...(body === undefined ? {} : { body: text }) });
 }
 

@@ -1,6 +1,5 @@
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { registerChallengeMessage, signMessage } from "../../protocol/index.ts";
 import { api, closeAll, commit, connectWorker, getJob, json, stub, TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
@@ -83,7 +82,7 @@ describe("worker authentication", () => {
     const impostor = track(new TestWorker({ key: owner.key, signed: false }));
     await impostor.open();
     impostor.register("");
-    expect(await impostor.next("error")).toMatchObject({ code: "PUBKEY_MISMATCH" });
+    expect(await impostor.next("error")).toMatchObject({ code: "AUTH_FAILED" });
     owner.send({ type: "heartbeat" });
     expect(await owner.next("heartbeat_ack")).toBeDefined();
   });
@@ -153,7 +152,7 @@ describe("hostile frames", () => {
       type: "register",
       provider_type: "DESKTOP",
       capabilities: ["TASK"],
-      signature: signMessage(registerChallengeMessage(String(challenge.nonce)), w.key.secretKey),
+      signature: w.sign(String(challenge.nonce)),
     });
     expect(await w.next("error")).toMatchObject({ code: "INVALID_MESSAGE" });
     w.register(String(challenge.nonce));

@@ -5,7 +5,7 @@ import {
   type Ed25519KeyPair,
   generateKeyPair,
   type JobAssignMessage,
-  registerChallengeMessage,
+  registerSigningString,
   signMessage,
   signReceipt,
 } from "../../protocol/index.ts";
@@ -45,7 +45,14 @@ export async function startScriptedWorker(chainUrl: string, opts: { tokenDelayMs
           provider_pubkey: key.publicKey,
           provider_type: "DESKTOP",
           capabilities: ["LLM_INFER", "TASK"],
-          signature: signMessage(registerChallengeMessage(msg.nonce), key.secretKey),
+          signature: signMessage(
+            registerSigningString({
+              chain: new URL(chainUrl).pathname.includes("/solana") ? "solana" : "monad",
+              host: new URL(chainUrl).host,
+              nonce: msg.nonce,
+            }),
+            key.secretKey,
+          ),
           agent: "sdk-test scripted worker",
         });
       } else if (msg.type === "register_ack") {

@@ -57,6 +57,7 @@ describe("classify", () => {
     expect(runTask({ task_type: "classify", input: "x", labels: ["only-one"] })).toMatchObject({ error: expect.stringMatching(/labels/) });
     expect(runTask({ task_type: "classify", input: "x", labels: ["a", "a"] })).toEqual({
       error: "invalid TASK payload: labels must be distinct",
+      error_kind: "input",
     });
     expect(runTask({ task_type: "classify", input: "x", labels: "a,b" })).toMatchObject({ error: expect.stringMatching(/labels/) });
     expect(runTask({ task_type: "classify", input: "x", labels: ["a", "b".repeat(65)] })).toMatchObject({

@@ -53,10 +53,12 @@ describe("extract_json", () => {
   it("refuses an invalid or oversized schema with an error output", () => {
     expect(runTask({ task_type: "extract_json", input: "{}", schema: { type: "nonsense" } })).toEqual({
       error: expect.stringMatching(/^invalid schema/),
+      error_kind: "input",
     });
     const big = { type: "object", description: "x".repeat(TASK_LIMITS.maxSchemaChars) };
     expect(runTask({ task_type: "extract_json", input: "{}", schema: big })).toEqual({
-      error: expect.stringMatching(/schema is larger than/),
+      error: expect.stringMatching(/schema must be at most|schema is larger than/),
+      error_kind: "input",
     });
   });
 

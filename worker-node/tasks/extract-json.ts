@@ -1,7 +1,7 @@
 import { Ajv } from "ajv";
 import { jsonrepair } from "jsonrepair";
 import type { ExtractJsonError, ExtractJsonOutput, TaskPayload } from "../../protocol/index.ts";
-import { TASK_LIMITS } from "../../protocol/index.ts";
+import { jsonTextTooDeep, LIMITS, TASK_LIMITS } from "../../protocol/index.ts";
 import { TaskInputError } from "./task-input-error.ts";
 
 interface Candidate {
@@ -80,7 +80,15 @@ function describeAjvErrors(errors: ValidateFn["errors"]): string {
 
 type Parsed = { ok: true; value: unknown; repaired: boolean } | { ok: false; message: string };
 
+/**
+ * Deepest value kept: the coordinator refuses frames nested past `LIMITS.maxJsonDepth`, and the
+ * output wraps each value in a few levels of its own. Deeper candidates are refused before any
+ * parsing or repair, which on pathological nesting could take seconds.
+ */
+const MAX_VALUE_DEPTH = LIMITS.maxJsonDepth - 8;
+
 function parseCandidate(text: string): Parsed {
+  if (jsonTextTooDeep(text, MAX_VALUE_DEPTH)) return { ok: false, message: `nested deeper than ${MAX_VALUE_DEPTH} levels` };
   try {
     return { ok: true, value: JSON.parse(text), repaired: false };
   } catch {

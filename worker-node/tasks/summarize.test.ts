@@ -54,9 +54,15 @@ describe("summarize", () => {
   });
 
   it("refuses empty and oversized input with an error output", () => {
-    expect(runTask({ task_type: "summarize", input: "" })).toEqual({ error: expect.stringMatching(/input must not be empty/) });
+    expect(runTask({ task_type: "summarize", input: "" })).toEqual({
+      error: expect.stringMatching(/input must not be empty/),
+      error_kind: "input",
+    });
     const huge = "word ".repeat(LIMITS.maxTaskInputChars / 5 + 1);
-    expect(runTask({ task_type: "summarize", input: huge })).toEqual({ error: expect.stringMatching(/^invalid TASK payload: input/) });
+    expect(runTask({ task_type: "summarize", input: huge })).toEqual({
+      error: expect.stringMatching(/^invalid TASK payload: input/),
+      error_kind: "input",
+    });
     expect(runTask({ task_type: "summarize", input: ARTICLE, max_sentences: 0 })).toMatchObject({
       error: expect.stringMatching(/max_sentences/),
     });

@@ -31,7 +31,7 @@ describe("task pool (worker threads)", () => {
 
   it("kills a task that overruns its time limit and keeps serving", async () => {
     const out = await pool.run({ task_type: "summarize", input: BIG }, { timeoutMs: 5 });
-    expect(out).toEqual({ error: "task exceeded its 5 ms time limit" });
+    expect(out).toEqual({ error: "task exceeded its 5 ms time limit", error_kind: "input" });
     expect(await pool.run({ task_type: "classify", input: "lovely" }, { timeoutMs: 10_000 })).toHaveProperty("label", "positive");
   });
 
@@ -39,7 +39,7 @@ describe("task pool (worker threads)", () => {
     const controller = new AbortController();
     const pending = pool.run({ task_type: "summarize", input: BIG }, { timeoutMs: 10_000, signal: controller.signal });
     controller.abort();
-    expect(await pending).toEqual({ error: "task cancelled" });
+    expect(await pending).toEqual({ error: "task cancelled", error_kind: "worker" });
   });
 
   it("keeps the event loop free while a task runs", async () => {

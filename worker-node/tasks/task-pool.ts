@@ -37,7 +37,7 @@ export class TaskPool {
 
   /** Runs one task; resolves `{error}` on deadline or abort, never rejects. */
   async run(payload: unknown, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<Output> {
-    if (this.#closed) return { error: "worker is shutting down" };
+    if (this.#closed) return { error: "worker is shutting down", error_kind: "worker" };
     const slot = await this.#acquire();
     const id = this.#nextId++;
     const started = Date.now();
@@ -46,7 +46,7 @@ export class TaskPool {
         await slot.ready;
       } catch (err) {
         this.#replace(slot);
-        return { error: `task thread failed to start: ${err instanceof Error ? err.message : String(err)}` };
+        return { error: `task thread failed to start: ${err instanceof Error ? err.message : String(err)}`, error_kind: "worker" };
       }
       const remaining = opts.timeoutMs - (Date.now() - started);
       return await new Promise<Output>((resolve) => {
@@ -61,10 +61,13 @@ export class TaskPool {
         const onMessage = (msg: { id?: number; output?: Output }): void => {
           if (msg.id === id && msg.output !== undefined) finish(msg.output, false);
         };
-        const onError = (err: Error): void => finish({ error: `task thread crashed: ${err.message}` }, true);
-        const onAbort = (): void => finish({ error: "task cancelled" }, true);
+        const onError = (err: Error): void => finish({ error: `task thread crashed: ${err.message}`, error_kind: "worker" }, true);
+        const onAbort = (): void => finish({ error: "task cancelled", error_kind: "worker" }, true);
+        // Past its CPU budget a task is almost always pathological input (a backtracking schema
+        // pattern, say): called an input error, it ends once a second worker agrees, and no
+        // worker is blamed for it.
         const timer = setTimeout(
-          () => finish({ error: `task exceeded its ${opts.timeoutMs} ms time limit` }, true),
+          () => finish({ error: `task exceeded its ${opts.timeoutMs} ms time limit`, error_kind: "input" }, true),
           Math.max(0, remaining),
         );
         slot.worker.on("message", onMessage);
