@@ -2,7 +2,7 @@
 // that tests, the demo (when it runs a network of its own) and the load benchmark share.
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +18,8 @@ export interface DevCoordinator {
   restart(): Promise<void>;
   /** The last 50 kB wrangler wrote, for diagnosing a failure. */
   output(): string;
+  /** Resident memory (bytes) of the workerd processes serving this coordinator (Linux /proc), or null. */
+  memory(): Promise<number | null>;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -117,6 +119,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   return {
     url,
     output: () => log,
+    memory: () => (child?.pid === undefined ? Promise.resolve(null) : groupRss(child.pid, "workerd")),
     stop: async () => {
       await kill();
       await rm(stateDir, { recursive: true, force: true });
@@ -126,6 +129,35 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       await launch();
     },
   };
+}
+
+/** Sum of VmRSS of the processes named `name` in process group `pgid`, from /proc (Linux only). */
+async function groupRss(pgid: number, name: string): Promise<number | null> {
+  let total = 0;
+  let found = false;
+  let entries: string[];
+  try {
+    entries = await readdir("/proc");
+  } catch {
+    return null;
+  }
+  for (const pid of entries.filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      // Fields after the parenthesised command: state, ppid, pgrp, ...
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      if (pgrp !== pgid || !comm.startsWith(name)) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, "utf8"));
+      if (rss) {
+        total += Number(rss[1]) * 1024;
+        found = true;
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found ? total : null;
 }
 
 async function waitForHealth(url: string): Promise<void> {

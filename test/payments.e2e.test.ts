@@ -210,7 +210,7 @@ describe("Solana settles at assignment", () => {
       const res = await commit("solana", await paymentHeaders("solana", 3, await required("solana")), "Settled early.");
       const { job_id } = (await res.json()) as { job_id: string };
       const settled = await untilJob("solana", job_id, (j) => j.payment.state === "settled");
-      expect(settled.status).toBe("pending");
+      expect(settled.status).toBe("assigned");
       expect(await balance("solana", seeker)).toBe(before - PRICE);
       silent.close();
       const failed = await untilJob("solana", job_id, (j) => j.status === "failed", 40_000);
