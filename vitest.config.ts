@@ -9,8 +9,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            // A per-address socket cap small enough for a test to reach it.
-            miniflare: { bindings: { MAX_SOCKETS_PER_ADDRESS: "40" } },
+            // Bounds small enough for a test to reach them.
+            miniflare: { bindings: { MAX_SOCKETS_PER_ADDRESS: "40", SSE_BUFFER_BYTES: "131072" } },
           }),
         ],
         test: {

@@ -100,7 +100,11 @@ async function honestLoad(base: string, seekers: number, seconds: number): Promi
 }
 
 /** Starts every attack; returns a function that stops them and reports what each got back. */
-async function startAttacks(coordinator: DevCoordinator, honestKeys: string[]): Promise<() => Promise<Map<string, number>>> {
+async function startAttacks(
+  coordinator: DevCoordinator,
+  honestKeys: string[],
+  on: (name: Attack) => boolean,
+): Promise<() => Promise<Map<string, number>>> {
   const base = coordinator.url;
   const api = `${base}/${CHAIN}/v1`;
   const stop = { done: false };
@@ -112,6 +116,7 @@ async function startAttacks(coordinator: DevCoordinator, honestKeys: string[]): 
   // 1. Hostile workers from their own addresses: one rejects everything (a reject loop), one
   //    reports a fault for every job, one answers with poison output, one streams big tokens.
   for (const [i, behaviour] of (["reject", "fault", "poison", "stream"] as const).entries()) {
+    if (!on("workers") && !(behaviour === "stream" && on("sse"))) continue;
     const w = new SimWorker({ behaviour });
     await w.connect(base, CHAIN, behaviour === "stream" ? "DESKTOP" : "SEEKER", { slots: 4 }, { localAddress: attacker(i) });
     closers.push(() => w.close());
@@ -119,45 +124,49 @@ async function startAttacks(coordinator: DevCoordinator, honestKeys: string[]): 
   // 2. Head-of-line flood: LLM jobs nobody honest can serve, from many addresses (also squats
   //    the quota of a victim's public key with unsigned jobs).
   const victim = generateKeyPair();
-  loops.push(
-    every(10, stop, tally, "flood commit", async (i) => {
-      const body = { job_type: "LLM_INFER", user_id: i % 3 === 0 ? victim.publicKey : `flood-${i}`, payload: { prompt: "x" } };
-      return (await from(attacker(20 + (i % 40)), `${api}/jobs/commit/fast`, { method: "POST", headers: json, body: JSON.stringify(body) }))
-        .status;
-    }),
-  );
+  if (on("flood"))
+    loops.push(
+      every(10, stop, tally, "flood commit", async (i) => {
+        const body = { job_type: "LLM_INFER", user_id: i % 3 === 0 ? victim.publicKey : `flood-${i}`, payload: { prompt: "x" } };
+        return (
+          await from(attacker(20 + (i % 40)), `${api}/jobs/commit/fast`, { method: "POST", headers: json, body: JSON.stringify(body) })
+        ).status;
+      }),
+    );
   // 3. Socket lockout: upgrades that never register, from 10 addresses, held open.
-  loops.push(
-    every(5, stop, tally, "idle upgrade", async (i) => {
-      const res = await from(attacker(70 + (i % 10)), `${base}/${CHAIN}/v1/workers/ws`, {
-        headers: {
-          connection: "Upgrade",
-          upgrade: "websocket",
-          "sec-websocket-version": "13",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        },
-        read: false,
-      });
-      return res.status;
-    }),
-  );
+  if (on("sockets"))
+    loops.push(
+      every(20, stop, tally, "idle upgrade", async (i) => {
+        const res = await from(attacker(70 + (i % 10)), `${base}/${CHAIN}/v1/workers/ws`, {
+          headers: {
+            connection: "Upgrade",
+            upgrade: "websocket",
+            "sec-websocket-version": "13",
+            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          },
+          read: false,
+        });
+        return res.status;
+      }),
+    );
   // 4. Paused SSE subscribers on the streaming worker's jobs, and a flood of held long-polls.
-  loops.push(
-    every(500, stop, tally, "paused sse", async (i) => {
-      const commit = await from(attacker(90), `${api}/jobs/commit/fast`, {
-        method: "POST",
-        headers: json,
-        body: JSON.stringify({ job_type: "LLM_INFER", user_id: `sse-${i}`, payload: { prompt: "stream" } }),
-      });
-      const id = (JSON.parse(commit.body || "{}") as { job_id?: string }).job_id;
-      if (!id) return commit.status;
-      const res = await from(attacker(91 + (i % 4)), `${api}/jobs/${id}/events`, { read: false });
-      if (res.res) closers.push(() => res.res?.destroy());
-      return res.status;
-    }),
-  );
+  if (on("sse"))
+    loops.push(
+      every(500, stop, tally, "paused sse", async (i) => {
+        const commit = await from(attacker(90), `${api}/jobs/commit/fast`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ job_type: "LLM_INFER", user_id: `sse-${i}`, payload: { prompt: "stream" } }),
+        });
+        const id = (JSON.parse(commit.body || "{}") as { job_id?: string }).job_id;
+        if (!id) return commit.status;
+        const res = await from(attacker(91 + (i % 4)), `${api}/jobs/${id}/events`, { read: false });
+        if (res.res) closers.push(() => res.res?.destroy());
+        return res.status;
+      }),
+    );
   const waitedOn: string[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < (on("polls") ? 20 : 0); i++) {
     const res = await from(attacker(99), `${api}/jobs/commit/fast`, {
       method: "POST",
       headers: json,
@@ -166,12 +175,24 @@ async function startAttacks(coordinator: DevCoordinator, honestKeys: string[]): 
     const id = (JSON.parse(res.body || "{}") as { job_id?: string }).job_id;
     if (id) waitedOn.push(id);
   }
-  loops.push(
-    every(5, stop, tally, "held long-poll", async (i) => {
-      const res = await from(attacker(100 + (i % 10)), `${api}/jobs/${waitedOn[i % waitedOn.length]}?wait=30`);
-      return res.status;
-    }),
-  );
+  // Held without waiting for the answer: a thousand long-polls open at once is the attack.
+  const polls: Promise<unknown>[] = [];
+  let outstanding = 0;
+  if (on("polls"))
+    loops.push(
+      every(10, stop, tally, "held long-poll opened", async (i) => {
+        // At most 1,000 open at once, topped up as they end.
+        if (outstanding >= 1_000) return 1;
+        outstanding++;
+        const poll = from(attacker(100 + (i % 10)), `${api}/jobs/${waitedOn[i % waitedOn.length]}?wait=30`).then((res) => {
+          outstanding--;
+          const key = `held long-poll ${res.status}`;
+          tally.set(key, (tally.get(key) ?? 0) + 1);
+        });
+        polls.push(poll);
+        return 1;
+      }),
+    );
   // 5. A captured signed request, replayed.
   const user = generateKeyPair();
   const createBody = JSON.stringify({ user_id: user.publicKey });
@@ -183,51 +204,56 @@ async function startAttacks(coordinator: DevCoordinator, honestKeys: string[]): 
     secretKey: user.secretKey,
     publicKey: user.publicKey,
   });
-  loops.push(
-    every(
-      50,
-      stop,
-      tally,
-      "replayed signature",
-      async () =>
-        (await from(attacker(120), `${api}/trust/create`, { method: "POST", headers: { ...json, ...captured }, body: createBody })).status,
-    ),
-  );
+  if (on("replay"))
+    loops.push(
+      every(
+        50,
+        stop,
+        tally,
+        "replayed signature",
+        async () =>
+          (await from(attacker(120), `${api}/trust/create`, { method: "POST", headers: { ...json, ...captured }, body: createBody }))
+            .status,
+      ),
+    );
   // 6. Oversized chunked bodies and JSON nested past the bound.
   const big = JSON.stringify({ job_type: "TASK", user_id: "big", payload: { task_type: "summarize", input: "y".repeat(400_000) } });
-  loops.push(
-    every(
-      100,
-      stop,
-      tally,
-      "chunked 400 KB body",
-      async () =>
-        (await from(attacker(130), `${api}/jobs/commit/cheap`, { method: "POST", headers: json, body: big, chunked: true })).status,
-    ),
-  );
+  if (on("bodies"))
+    loops.push(
+      every(
+        100,
+        stop,
+        tally,
+        "chunked 400 KB body",
+        async () =>
+          (await from(attacker(130), `${api}/jobs/commit/cheap`, { method: "POST", headers: json, body: big, chunked: true })).status,
+      ),
+    );
   const deep = `{"job_type":"TASK","user_id":"d","payload":${"[".repeat(3000)}${"]".repeat(3000)}}`;
-  loops.push(
-    every(
-      50,
-      stop,
-      tally,
-      "deep JSON",
-      async () => (await from(attacker(131), `${api}/jobs/commit/cheap`, { method: "POST", headers: json, body: deep })).status,
-    ),
-  );
+  if (on("bodies"))
+    loops.push(
+      every(
+        50,
+        stop,
+        tally,
+        "deep JSON",
+        async () => (await from(attacker(131), `${api}/jobs/commit/cheap`, { method: "POST", headers: json, body: deep })).status,
+      ),
+    );
   // 7. Impersonation: unsigned registers with the honest workers' keys.
-  loops.push(
-    every(200, stop, tally, "impersonation", async (i) => {
-      const key = honestKeys[i % honestKeys.length] ?? "";
-      const w = new SimWorker({ key: { publicKey: key, secretKey: "00".repeat(32) } });
-      const ok = await w.connect(base, CHAIN, "SEEKER", {}, { localAddress: attacker(140), signed: false }).then(
-        () => 101,
-        () => 401,
-      );
-      w.close();
-      return ok;
-    }),
-  );
+  if (on("impersonation"))
+    loops.push(
+      every(200, stop, tally, "impersonation", async (i) => {
+        const key = honestKeys[i % honestKeys.length] ?? "";
+        const w = new SimWorker({ key: { publicKey: key, secretKey: "00".repeat(32) } });
+        const ok = await w.connect(base, CHAIN, "SEEKER", {}, { localAddress: attacker(140), signed: false }).then(
+          () => 101,
+          () => 401,
+        );
+        w.close();
+        return ok;
+      }),
+    );
   return async () => {
     stop.done = true;
     for (const close of closers) close();
@@ -237,10 +263,15 @@ async function startAttacks(coordinator: DevCoordinator, honestKeys: string[]): 
   };
 }
 
+const ATTACKS = ["workers", "flood", "sockets", "sse", "polls", "replay", "bodies", "impersonation"] as const;
+type Attack = (typeof ATTACKS)[number];
+
 const mb = (bytes: number | null) => (bytes === null ? "n/a" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 
-export async function hostileBench(quick: boolean): Promise<void> {
+/** `only`: run just these attacks (e.g. to see what one of them costs); all when absent. */
+export async function hostileBench(quick: boolean, only?: readonly string[]): Promise<void> {
   const seconds = quick ? 8 : 20;
+  const on = (name: Attack) => only === undefined || only.includes(name);
   const coordinator = await startCoordinator();
   try {
     const base = coordinator.url;
@@ -252,12 +283,21 @@ export async function hostileBench(quick: boolean): Promise<void> {
     const stopAttacks = await startAttacks(
       coordinator,
       honest.map((w) => w.key.publicKey),
+      on,
     );
     await sleep(1_000);
+    // Memory sampled through the attack: flat means it stops growing, whatever the attack does.
+    const samples: number[] = [];
+    const sampler = setInterval(() => {
+      void coordinator.memory().then((m) => m !== null && samples.push(m));
+    }, 1_000);
     const attacked = await honestLoad(base, 8, seconds);
+    clearInterval(sampler);
     const memAttacked = await coordinator.memory();
     const health = (await (await fetch(`${base}/${CHAIN}/v1/health`)).json()) as Record<string, unknown>;
     const tally = await stopAttacks();
+    await sleep(12_000);
+    const memAfter = await coordinator.memory();
     for (const w of honest) w.close();
     const row = (name: string, r: Awaited<ReturnType<typeof honestLoad>>) => ({
       phase: name,
@@ -267,10 +307,16 @@ export async function hostileBench(quick: boolean): Promise<void> {
       "p50 ms": Number(percentile(r.lat, 50).toFixed(1)),
       "p99 ms": Number(percentile(r.lat, 99).toFixed(1)),
     });
-    console.log(`8 honest SEEKER workers (2 slots each), 8 honest seekers, ${seconds} s per phase, chain ${CHAIN}`);
+    console.log(
+      `8 honest SEEKER workers (2 slots each), 8 honest seekers, ${seconds} s per phase, chain ${CHAIN}; attacks: ${ATTACKS.filter(on).join(", ")}`,
+    );
     console.table([row("quiet", quiet), row("under attack", attacked)]);
     console.log(
-      `throughput under attack: ${((100 * attacked.jobs) / Math.max(1, quiet.jobs)).toFixed(0)} % of quiet; coordinator memory (workerd RSS): quiet ${mb(memQuiet)}, under attack ${mb(memAttacked)}`,
+      `throughput under attack: ${((100 * attacked.jobs) / Math.max(1, quiet.jobs)).toFixed(0)} % of quiet; coordinator memory (workerd RSS): quiet ${mb(memQuiet)}, under attack ${mb(memAttacked)}, 12 s after ${mb(memAfter)}`,
+    );
+    const half = samples.slice(Math.floor(samples.length / 2));
+    console.log(
+      `memory during the attack (1 s samples, MB): ${samples.map((m) => (m / 1024 / 1024).toFixed(0)).join(" ")}; growth over its second half: ${mb((half.at(-1) ?? 0) - (half[0] ?? 0))}`,
     );
     console.log(
       `health under attack: ${JSON.stringify({ sockets: health.sockets, jobs_queued: health.jobs_queued, listeners: health.listeners })}`,
@@ -285,4 +331,10 @@ export async function hostileBench(quick: boolean): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await hostileBench(process.argv.includes("--quick"));
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const only = process.argv
+    .find((a) => a.startsWith("--attacks="))
+    ?.slice(10)
+    .split(",");
+  await hostileBench(process.argv.includes("--quick"), only);
+}

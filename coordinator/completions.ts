@@ -7,7 +7,7 @@ import {
   type ReceiptSubmitMessage,
   verifyReceiptAsync,
 } from "../protocol/index.ts";
-import { BENCH_MS, type Lifecycle } from "./lifecycle.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 import { type SocketAttachment, send, sendError } from "./sockets.ts";
 import type { JobRow } from "./storage/job-store.ts";
 
@@ -156,7 +156,7 @@ export class Completions {
       if (a.pubkey) this.life.jobs.exclude(job.id, a.pubkey, failure.kind === "input" ? "input_error" : "worker_error");
       const lastTry = job.attempts >= LIMITS.maxAttempts || job.expires_at <= now;
       if (failure.kind === "worker") {
-        if (a.pubkey) this.life.workers.noteFailure(a.pubkey, now, BENCH_MS);
+        if (a.pubkey) this.life.workers.noteFailure(a.pubkey, now);
         this.life.hooks.jobFinished(job, false, outputHash, now);
         if (lastTry && this.life.jobs.failWithOutput(job.id, "worker_error", output, now)) saveReceipt();
         else this.life.jobs.requeue(job.id, "worker_error", now + LIMITS.queueDeadlineSeconds * 1000, failure.error);
@@ -208,7 +208,7 @@ export class Completions {
     const after = this.life.transaction(() => {
       if (a.pubkey) {
         this.life.jobs.exclude(job.id, a.pubkey, "invalid_receipt");
-        this.life.workers.noteFailure(a.pubkey, now, BENCH_MS);
+        this.life.workers.noteFailure(a.pubkey, now);
       }
       return job.status === "assigned" ? this.life.requeueOrFail(job, "invalid_receipt", now) : undefined;
     });
@@ -223,7 +223,10 @@ export class Completions {
       return;
     }
     const after = this.life.transaction(() => {
-      if (a.pubkey) this.life.jobs.exclude(job.id, a.pubkey, "rejected");
+      if (a.pubkey) {
+        this.life.jobs.exclude(job.id, a.pubkey, "rejected");
+        this.life.workers.noteRejected(a.pubkey, now);
+      }
       this.life.partials.delete(job.id);
       // A reject spends no attempt, but each is counted and the job's lifetime still bounds a
       // reject loop (every rejecting key is also excluded from the job).

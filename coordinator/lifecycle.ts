@@ -12,8 +12,6 @@ import type { Sql } from "./storage/sql.ts";
 import { TrustStore } from "./storage/trust-store.ts";
 import { WorkerStore } from "./storage/worker-store.ts";
 
-/** How long a worker that timed out or sent a bad receipt is benched in matching. */
-export const BENCH_MS = 60_000;
 /** Rows handled per alarm pass for each kind of deadline; the alarm comes back for the rest. */
 const SWEEP_BATCH = 500;
 
@@ -144,12 +142,18 @@ export class Lifecycle {
       now,
     });
     const best = pickBest(candidates, { tier: job.policy, jobType: job.job_type }, now);
-    return best ? this.claim(job, best.socket_id, best.pubkey, now) : undefined;
+    if (!best) return undefined;
+    // A benched worker gets work only when no healthy one serves the route at all: otherwise the
+    // job waits for a healthy slot (a worker that faults or rejects everything starves itself).
+    if (best.unhealthy_until > now && job.privacy_class === "PUBLIC" && this.workers.healthyServing(job.route, now)) {
+      return undefined;
+    }
+    return this.claim(job, best.socket_id, best.pubkey, now);
   }
 
   private claimOldestJobs(sid: string, now: number): Claim[] {
     const conn = this.workers.connection(sid);
-    if (!conn || conn.offer_after > now) return [];
+    if (!conn || conn.offer_after > now || this.workers.benchedUntil(conn.pubkey) > now) return [];
     const verified = conn.verified === 1;
     const publicOk = verified || this.options().allowUnverifiedWorkers;
     const routes = this.workers.routes(sid);
@@ -252,12 +256,11 @@ export class Lifecycle {
       if (ws) closeQuietly(ws, 4008, "register within the handshake window");
       this.sockets.closed(sid);
     }
-    const due = this.workers.offersDue(now);
-    for (const conn of due) this.workers.offerMade(conn.socket_id);
-    this.fillWorkers(
-      due.map((c) => c.socket_id),
-      now,
-    );
+    const due = this.workers.offersDue(now).map((c) => c.socket_id);
+    for (const sid of due) this.workers.offerMade(sid);
+    const refills = this.workers.refillsDue(now);
+    for (const sid of refills) this.workers.refilled(sid);
+    this.fillWorkers([...due, ...refills], now);
     this.nonces.prune(now, SWEEP_BATCH);
     this.partials.pruneOrphans(SWEEP_BATCH);
   }
@@ -277,7 +280,7 @@ export class Lifecycle {
     this.ctx.storage.transactionSync(() => {
       if (job.worker_pubkey) {
         this.jobs.exclude(job.id, job.worker_pubkey, failure === "invalid_receipt" ? "no_receipt" : "timeout");
-        this.workers.noteFailure(job.worker_pubkey, now, BENCH_MS);
+        this.workers.noteFailure(job.worker_pubkey, now);
         this.hooks.jobFinished(job, false, null, now);
       }
       after = this.requeueOrFail(job, failure, now);
@@ -296,6 +299,7 @@ export class Lifecycle {
       this.jobs.earliestDeadline(),
       this.workers.earliestStaleDeadline(),
       this.workers.earliestOffer(),
+      this.workers.earliestRefill(),
       handshake === null ? null : handshake + LIMITS.unregisteredSocketSeconds * 1000,
       this.outbox.earliestDue(),
       ...this.hooks.deadlines(),

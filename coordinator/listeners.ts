@@ -8,7 +8,11 @@ export interface ListenerLimits {
   holdsTotal: number;
   /** Bytes one SSE stream may have queued for a reader that is not reading; past it the stream is dropped. */
   streamBufferBytes: number;
-  /** Bytes of streamed tokens kept for late subscribers, over all jobs and per job. */
+  /**
+   * Bytes of streamed tokens kept for late subscribers, over all jobs and per job. The per-job
+   * figure also caps what one job may stream at all: a worker that streams more is not
+   * answering a `max_tokens`-bounded prompt, and every subscriber would have to hold it.
+   */
   replayBytesTotal: number;
   replayBytesPerJob: number;
 }
@@ -33,6 +37,8 @@ export class Listeners {
   private holdsTotal = 0;
   private readonly encoder = new TextEncoder();
   private readonly replay: ReplayCache;
+  /** Token bytes forwarded per running job (see `replayBytesPerJob`). */
+  private readonly streamed = new Map<string, number>();
   private readonly limits: () => ListenerLimits;
   /** Streams dropped because their reader fell behind (reported by health). */
   droppedStreams = 0;
@@ -129,9 +135,17 @@ export class Listeners {
 
   emit(event: JobEvent, terminal = false): void {
     let frame: Uint8Array | undefined;
-    if (event.type === "token") frame = this.replay.remember(event.job_id, event.seq, this.frame(event));
-    // A finished job needs no replay; a re-queued one starts its text again on another worker.
-    else if (terminal || event.stage === "pending") this.replay.forget(event.job_id);
+    if (event.type === "token") {
+      const sent = (this.streamed.get(event.job_id) ?? 0) + event.text.length;
+      // Past its share a job's tokens are dropped (the final result still carries the whole text).
+      if (sent > this.limits().replayBytesPerJob) return;
+      this.streamed.set(event.job_id, sent);
+      frame = this.replay.remember(event.job_id, event.seq, this.frame(event));
+    } else if (terminal || event.stage === "pending") {
+      // A finished job needs no replay; a re-queued one starts its text again on another worker.
+      this.replay.forget(event.job_id);
+      this.streamed.delete(event.job_id);
+    }
     const set = this.streams.get(event.job_id);
     if (set) {
       frame ??= this.frame(event);

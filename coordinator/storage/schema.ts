@@ -177,6 +177,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS routes_by_route ON connection_routes(route, socket_id);
   INSERT OR IGNORE INTO connection_routes (socket_id, route) SELECT c.socket_id, j.value FROM connections c, json_each(c.capabilities) j;
   ALTER TABLE connections ADD COLUMN offer_after INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE connections ADD COLUMN refill_at INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE connections ADD COLUMN addr TEXT NOT NULL DEFAULT '';
   ALTER TABLE workers ADD COLUMN proven INTEGER NOT NULL DEFAULT 0;
 

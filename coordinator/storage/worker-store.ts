@@ -35,6 +35,10 @@ export interface Candidate {
 
 /** How long a registered socket may stay silent (no heartbeat or message) before it is dropped. */
 export const STALE_AFTER_MS = 45_000;
+/** A failure benches a worker this long, times its failure ratio (up to 16x): repeat offenders sit out longer. */
+export const BENCH_MS = 60_000;
+/** A rejection benches a worker briefly: it said it cannot take work now. */
+export const REJECT_BENCH_MS = 10_000;
 
 /** Registered worker sockets (`connections`) and per-key history (`workers`). */
 export class WorkerStore {
@@ -222,9 +226,65 @@ export class WorkerStore {
     this.sql.run("UPDATE workers SET successes = successes + 1 WHERE pubkey = ?", pubkey);
   }
 
-  /** A failure counts against the key and benches it briefly, so matching prefers others. */
-  noteFailure(pubkey: string, now: number, benchMs: number): void {
-    this.sql.run("UPDATE workers SET failures = failures + 1, unhealthy_until = ? WHERE pubkey = ?", now + benchMs, pubkey);
+  /**
+   * A failure counts against the key and benches it: it takes no job while a healthy worker
+   * could, and its free slots are not filled until the bench ends (then the alarm refills them).
+   */
+  noteFailure(pubkey: string, now: number): void {
+    this.sql.run(
+      `UPDATE workers SET failures = failures + 1,
+         unhealthy_until = ? + ? * MIN(16, 1 + (failures + 1) / (successes + 1)) WHERE pubkey = ?`,
+      now,
+      BENCH_MS,
+      pubkey,
+    );
+    this.scheduleRefill(pubkey);
+  }
+
+  /** A rejection is no failure, but the worker said it cannot take work: prefer others for a while. */
+  noteRejected(pubkey: string, now: number): void {
+    this.sql.run("UPDATE workers SET unhealthy_until = MAX(unhealthy_until, ?) WHERE pubkey = ?", now + REJECT_BENCH_MS, pubkey);
+    this.scheduleRefill(pubkey);
+  }
+
+  private scheduleRefill(pubkey: string): void {
+    this.sql.run(
+      "UPDATE connections SET refill_at = (SELECT unhealthy_until FROM workers WHERE pubkey = ?) WHERE pubkey = ?",
+      pubkey,
+      pubkey,
+    );
+  }
+
+  /** Until when a key is benched (0 when it is not). */
+  benchedUntil(pubkey: string): number {
+    return this.sql.first<{ t: number }>("SELECT unhealthy_until AS t FROM workers WHERE pubkey = ?", pubkey)?.t ?? 0;
+  }
+
+  /** Sockets whose bench has ended: their free slots may take the queue again. */
+  refillsDue(now: number): string[] {
+    return this.sql
+      .all<{ socket_id: string }>("SELECT socket_id FROM connections WHERE refill_at > 0 AND refill_at <= ?", now)
+      .map((r) => r.socket_id);
+  }
+
+  refilled(socketId: string): void {
+    this.sql.run("UPDATE connections SET refill_at = 0 WHERE socket_id = ?", socketId);
+  }
+
+  earliestRefill(): number | null {
+    return this.sql.first<{ t: number | null }>("SELECT MIN(refill_at) AS t FROM connections WHERE refill_at > 0")?.t ?? null;
+  }
+
+  /** Whether a worker that is not benched serves this route (busy or not): then a benched one should wait. */
+  healthyServing(route: string, now: number): boolean {
+    return (
+      this.sql.first(
+        `SELECT 1 AS one FROM connection_routes r JOIN connections c ON c.socket_id = r.socket_id JOIN workers w ON w.pubkey = c.pubkey
+         WHERE r.route = ? AND w.unhealthy_until <= ? LIMIT 1`,
+        route,
+        now,
+      ) !== undefined
+    );
   }
 
   /** The online directory, bounded. */

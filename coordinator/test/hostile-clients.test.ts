@@ -94,6 +94,53 @@ describe("matching under floods", () => {
   });
 });
 
+describe("hostile workers", () => {
+  it("stops feeding a worker that faults its jobs while a healthy worker serves the route", async () => {
+    const bad = await worker({ type: "SEEKER", capabilities: ["TASK"], slots: 4 });
+    const first = await commit(taskBody({}, "bench-a"));
+    expect((await bad.next("job_assign")).job_id).toBe(first.body.job_id);
+    const good = await worker({ type: "DESKTOP", slots: 1 });
+    bad.complete(String(first.body.job_id), { error: "model crashed" });
+    // The faulted job goes to the healthy worker; the faulty one, benched, gets nothing more,
+    // even for CHEAP TASKs it would otherwise be preferred for, while the healthy one can serve.
+    expect((await good.next("job_assign")).job_id).toBe(first.body.job_id);
+    const next = await commit(taskBody({}, "bench-b"));
+    await bad.nothing("job_assign", 200);
+    good.complete(String(first.body.job_id), { summary: "a" });
+    expect((await good.next("job_assign")).job_id).toBe(next.body.job_id);
+  });
+
+  it("still gives a benched worker work when it is the only one serving the route", async () => {
+    const lone = await worker({ type: "SEEKER", capabilities: ["TASK"] });
+    const first = await commit(taskBody({}, "lone-a"));
+    lone.complete(String((await lone.next("job_assign")).job_id), { error: "oops" });
+    await lone.next("job_complete_ack");
+    // Its own faulted job went back to the queue (excluded for it); a new job still reaches it.
+    const second = await commit(taskBody({}, "lone-b"));
+    expect((await lone.next("job_assign")).job_id).toBe(second.body.job_id);
+    expect((await getJob(String(first.body.job_id))).stage).toBe("pending");
+  });
+
+  it("refills a benched worker's slots from the queue once its bench ends", async () => {
+    const healthy = await worker({ type: "DESKTOP", slots: 1 });
+    const flaky = await worker({ type: "DESKTOP", slots: 1 });
+    const a = await commit(taskBody({}, "refill-a"), { tier: "fast" });
+    const b = await commit(taskBody({}, "refill-b"), { tier: "fast" });
+    const holder = [healthy, flaky];
+    const got = await Promise.all(holder.map((w) => w.next("job_assign")));
+    const flakyJob = String(got[1]?.job_id);
+    flaky.complete(flakyJob, { error: "crash" });
+    await flaky.next("job_complete_ack");
+    const c = await commit(taskBody({}, "refill-c"), { tier: "fast" });
+    await flaky.nothing("job_assign", 200);
+    await sqlIn("monad", "UPDATE workers SET unhealthy_until = 1 WHERE pubkey = ?", flaky.pubkey);
+    await sqlIn("monad", "UPDATE connections SET refill_at = 1 WHERE pubkey = ?", flaky.pubkey);
+    await fireAlarm("monad");
+    const refilled = await flaky.next("job_assign");
+    expect([a.body.job_id, b.body.job_id, c.body.job_id]).toContain(refilled.job_id);
+  });
+});
+
 describe("sockets", () => {
   it("closes a socket that never registers after the handshake window", async () => {
     const idle = track(new TestWorker());
@@ -131,7 +178,8 @@ describe("event streams and long-polls", () => {
     const paused = await api(`/v1/jobs/${id}/events`);
     expect(paused.status).toBe(200);
     const chunk = "x".repeat(16_000);
-    // Far more than the 1 MiB a stream may hold for a reader who is not reading.
+    // Far more than a stream may hold for a reader who is not reading (SSE_BUFFER_BYTES, 128 KiB
+    // in these tests), and more than one job may stream at all (256 KiB).
     for (let seq = 0; seq < 120; seq++) w.send({ type: "job_progress", job_id: id, text: chunk, seq });
     w.send({ type: "heartbeat" });
     await w.next("heartbeat_ack");
