@@ -269,8 +269,8 @@ type Attack = (typeof ATTACKS)[number];
 const mb = (bytes: number | null) => (bytes === null ? "n/a" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 
 /** `only`: run just these attacks (e.g. to see what one of them costs); all when absent. */
-export async function hostileBench(quick: boolean, only?: readonly string[]): Promise<void> {
-  const seconds = quick ? 8 : 20;
+export async function hostileBench(quick: boolean, only?: readonly string[], phaseSeconds?: number): Promise<void> {
+  const seconds = phaseSeconds ?? (quick ? 8 : 20);
   const on = (name: Attack) => only === undefined || only.includes(name);
   const coordinator = await startCoordinator();
   try {
@@ -336,5 +336,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .find((a) => a.startsWith("--attacks="))
     ?.slice(10)
     .split(",");
-  await hostileBench(process.argv.includes("--quick"), only);
+  const seconds = process.argv.find((a) => a.startsWith("--seconds="))?.slice(10);
+  await hostileBench(process.argv.includes("--quick"), only, seconds === undefined ? undefined : Number(seconds));
 }
