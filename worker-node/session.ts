@@ -6,7 +6,7 @@ import { parseCoordinatorMessage } from "./coordinator-messages.ts";
 import type { Logger } from "./logger.ts";
 
 /** What the worker says about itself at each (re)registration. */
-export type Registration = Pick<RegisterMessage, "provider_type" | "capabilities" | "slots" | "agent" | "agent_id">;
+export type Registration = Pick<RegisterMessage, "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "task_engine">;
 
 export interface SessionHandlers {
   /** The coordinator accepted our registration (after every reconnect). */
