@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=coordinator|worker]`: every benchmark, figures on stdout.
+// `npm run bench [-- --quick] [-- --only=coordinator|worker|quality]`: every benchmark, figures on stdout.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,4 +18,14 @@ if (!only || only === "worker") {
   // Its own process: it loads models and pins a core, and must not share an event loop with the load test.
   const run = spawnSync(process.execPath, [path.join(here, "worker-tasks.ts"), "--seconds", quick ? "1" : "2"], { stdio: "inherit" });
   if (run.status !== 0) process.exitCode = 1;
+}
+if (!only || only === "quality") {
+  console.log("\n## TASK quality (hand-labelled sets in bench/data) and TASK thread start-up");
+  for (const [script, args] of [
+    ["task-quality.ts", quick ? ["--quick"] : []],
+    ["task-startup.ts", []],
+  ] as const) {
+    const run = spawnSync(process.execPath, [path.join(here, script), ...args], { stdio: "inherit" });
+    if (run.status !== 0) process.exitCode = 1;
+  }
 }

@@ -35,8 +35,11 @@ export const ClassifyOutput = z.object({
   scores: z.record(z.string(), z.number().min(0).max(1)),
   /** The winning label's score. */
   confidence: z.number().min(0).max(1),
-  /** `sentiment` (default labels or sentiment-named labels) or `keywords` (seeker labels). */
-  method: z.enum(["sentiment", "keywords"]),
+  /**
+   * `sentiment` (default labels or sentiment-named labels), `semantic` (seeker labels, by
+   * word-embedding similarity), or `keywords` (seeker labels on workers older than the semantic engine).
+   */
+  method: z.enum(["sentiment", "semantic", "keywords"]),
 });
 export type ClassifyOutput = z.infer<typeof ClassifyOutput>;
 
@@ -77,6 +80,22 @@ export const TASK_LIMITS = {
   /** Serialized size of a JSON Schema accepted by `extract_json` (characters). */
   maxSchemaChars: LIMITS.maxSchemaChars,
 } as const;
+
+/**
+ * Names everything a TASK output depends on besides the payload: the engine's own revision, the
+ * wink-nlp library and English model, and the first 12 hex digits of the SHA-256 of the compact
+ * word vectors (worker-node/tasks/assets/word-vectors.bin). Two workers reporting the same
+ * `task_engine` at register return byte-identical outputs for the same payload; the worker
+ * refuses to load vectors whose hash differs.
+ */
+export const TASK_ENGINE = {
+  revision: 2,
+  winkNlp: "2.4.0",
+  winkModel: "1.8.1",
+  wordVectorsSha256: "34885cbb0d57",
+} as const;
+export const TASK_ENGINE_VERSION =
+  `dispatch-tasks/${TASK_ENGINE.revision} wink-nlp@${TASK_ENGINE.winkNlp} lite@${TASK_ENGINE.winkModel} wv@${TASK_ENGINE.wordVectorsSha256}` as const;
 
 /** Output of an LLM_INFER job (both backends). */
 export const LlmOutput = z.object({

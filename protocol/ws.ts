@@ -28,6 +28,8 @@ export const RegisterMessage = z.object({
   slots: z.number().int().min(1).max(LIMITS.maxWorkerSlots).optional(),
   /** Ours: free-form agent description for logs (version, backend, model). */
   agent: z.string().max(200).optional(),
+  /** Ours: `TASK_ENGINE_VERSION` of a worker that runs TASKs; equal values give byte-identical TASK outputs. */
+  task_engine: z.string().max(64).optional(),
   /** Ours: ERC-8004 agent id (decimal string) the worker claims; checked on-chain when enabled. */
   agent_id: z
     .string()

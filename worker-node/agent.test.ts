@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import { WebSocketServer } from "ws";
 import type { CoordinatorMessage, JobAssignMessage, WorkerMessage } from "../protocol/index.ts";
-import { generateKeyPair, parseWorkerMessage, registerSigningString, verifyMessage, verifyReceipt } from "../protocol/index.ts";
+import {
+  generateKeyPair,
+  parseWorkerMessage,
+  registerSigningString,
+  TASK_ENGINE_VERSION,
+  verifyMessage,
+  verifyReceipt,
+} from "../protocol/index.ts";
 import { WorkerAgent } from "./agent.ts";
 import { createLogger } from "./logger.ts";
 import { TaskPool } from "./tasks/task-pool.ts";
@@ -156,7 +163,7 @@ function assign(jobId: string, payload: Record<string, unknown>, extra: Partial<
 const CLASSIFY = { task_type: "classify", input: "I love this, it is wonderful." };
 
 describe("worker agent protocol", () => {
-  it("answers the challenge with a signature over the nonce and declares itself", async () => {
+  it("answers the challenge with a signature over the nonce and declares itself and its TASK engine", async () => {
     const { peer } = await setup({ slots: 2 });
     const conn = await peer.connection(0);
     const reg = await conn.next("register");
@@ -166,6 +173,7 @@ describe("worker agent protocol", () => {
       provider_type: "SEEKER",
       capabilities: ["TASK"],
       slots: 2,
+      task_engine: TASK_ENGINE_VERSION,
     });
     const signature = (reg as { signature?: string }).signature ?? "";
     const host = new URL(peer.url).host;

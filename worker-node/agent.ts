@@ -7,7 +7,7 @@ import type {
   ProviderType,
   RegisterAckMessage,
 } from "../protocol/index.ts";
-import { buildReceipt, LIMITS, signReceipt } from "../protocol/index.ts";
+import { buildReceipt, LIMITS, signReceipt, TASK_ENGINE_VERSION } from "../protocol/index.ts";
 import type { ExecutorDeps, JobOutput } from "./job-executor.ts";
 import { executeJob } from "./job-executor.ts";
 import type { Logger } from "./logger.ts";
@@ -79,6 +79,8 @@ export class WorkerAgent {
         capabilities: opts.capabilities,
         slots: opts.slots,
         agent: opts.agent.slice(0, 200),
+        // Lets the coordinator tell which workers must agree byte for byte on a TASK's output.
+        ...(opts.capabilities.includes("TASK") && { task_engine: TASK_ENGINE_VERSION }),
         ...(opts.agentId !== undefined && { agent_id: opts.agentId }),
       }),
       handlers: {

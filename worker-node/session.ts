@@ -6,7 +6,10 @@ import { parseCoordinatorMessage } from "./coordinator-messages.ts";
 import type { Logger } from "./logger.ts";
 
 /** What the worker says about itself at each (re)registration. */
-export type Registration = Pick<RegisterMessage, "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "payout_address">;
+export type Registration = Pick<
+  RegisterMessage,
+  "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "payout_address" | "task_engine"
+>;
 
 export interface SessionHandlers {
   /** The coordinator accepted our registration (after every reconnect). */

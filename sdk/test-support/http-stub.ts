@@ -19,7 +19,12 @@ export async function serveHandler(
     req.on("end", async () => {
       const headers = new Headers();
       for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(key, value);
-      const recorded: RecordedRequest = { method: req.method ?? "GET", url: new URL(req.url ?? "/", `http://${req.headers.host ?? "stub"}`), headers, body };
+      const recorded: RecordedRequest = {
+        method: req.method ?? "GET",
+        url: new URL(req.url ?? "/", `http://${req.headers.host ?? "stub"}`),
+        headers,
+        body,
+      };
       requests.push(recorded);
       try {
         const answer = await handler(recorded);

@@ -33,24 +33,88 @@ describe("classify", () => {
     expect(Object.keys(out.scores)).toEqual(["Positive", "Negative"]);
   });
 
-  it("picks the seeker label with the most keyword evidence", () => {
-    const text = "The new chip doubles battery life; the software update ships with better technology for developers.";
-    const out = classify(text, ["sports", "technology", "politics"]);
-    expect(out).toMatchObject({ label: "technology", method: "keywords" });
-    expect(out.scores.technology).toBeGreaterThan(out.scores.sports ?? 1);
-    expect(sumOf(out.scores)).toBeCloseTo(1, 3);
+  it("picks the seeker label that means what the text is about, with no word in common", () => {
+    const cases: [string, string[], string][] = [
+      ["The striker scored in the last minute and the football fans invaded the pitch.", ["sports", "politics", "cooking"], "sports"],
+      ["Simmer the onions in butter, then add the garlic and a pinch of salt.", ["sports", "politics", "cooking"], "cooking"],
+      [
+        "I was charged twice on my credit card for the same order.",
+        ["payment problem", "delivery delay", "product quality"],
+        "payment problem",
+      ],
+      ["The telescope captured images of a distant galaxy.", ["astronomy", "cooking"], "astronomy"],
+      ["I'm so scared of the dark forest at night.", ["joy", "anger", "fear"], "fear"],
+    ];
+    for (const [text, labels, expected] of cases) {
+      const out = classify(text, labels);
+      expect(out, text).toMatchObject({ label: expected, method: "semantic" });
+      expect(sumOf(out.scores)).toBeCloseTo(1, 3);
+      expect(out.confidence).toBe(out.scores[expected]);
+    }
   });
 
-  it("matches label words by stem (elections ~ election, political ~ politics)", () => {
-    const out = classify("Voters went to the polls as the election campaign and political debates ended.", ["weather", "elections"]);
-    expect(out.label).toBe("elections");
+  it("reads negated labels and negated words: 'not urgent', 'would not recommend'", () => {
+    const labels = ["urgent", "not urgent"];
+    expect(classify("This can wait until next month, it is not urgent.", labels).label).toBe("not urgent");
+    expect(classify("The main server is down and customers cannot pay, fix it immediately!", labels).label).toBe("urgent");
+    const verdict = ["would recommend", "would not recommend"];
+    expect(classify("The hotel was lovely and the staff were kind; we will come back.", verdict).label).toBe("would recommend");
+    expect(classify("The hotel was dirty and the staff were rude; never again.", verdict).label).toBe("would not recommend");
   });
 
-  it("reports no evidence as an even split rather than inventing confidence", () => {
-    const out = classify("Lorem ipsum dolor sit amet.", ["cats", "dogs"]);
-    expect(out.scores).toEqual({ cats: 0.5, dogs: 0.5 });
-    expect(out.confidence).toBe(0.5);
-    expect(out.label).toBe("cats");
+  it("understands multi-word, snake_case and camelCase labels", () => {
+    expect(classify("Put on my favourite playlist of jazz songs.", ["set alarm", "play music", "send message"]).label).toBe("play music");
+    expect(classify("The package arrived two weeks late and the courier never called.", ["billing_issue", "shippingDelay"]).label).toBe(
+      "shippingDelay",
+    );
+  });
+
+  it("scores 32 labels as one distribution and still finds the topic", () => {
+    const labels = [
+      "finance",
+      "sports",
+      "music",
+      "weather",
+      "health",
+      "travel",
+      "education",
+      "crime",
+      "religion",
+      "science",
+      "fashion",
+      "food",
+      "politics",
+      "technology",
+      "art",
+      "history",
+      "law",
+      "environment",
+      "military",
+      "entertainment",
+      "literature",
+      "cars",
+      "real estate",
+      "agriculture",
+      "energy",
+      "space",
+      "gaming",
+      "parenting",
+      "pets",
+      "gardening",
+      "fitness",
+      "insurance",
+    ];
+    const out = classify("The rocket carried two astronauts to the orbiting station.", labels);
+    expect(out.label).toBe("space");
+    expect(Object.keys(out.scores)).toEqual(labels);
+    expect(sumOf(out.scores)).toBeCloseTo(1, 2);
+  });
+
+  it("answers a label without a vector by its spelling, and splits evenly when nothing matches", () => {
+    expect(classify("Our zxqwidget build failed again on the zxqwidget server.", ["zxqwidget", "qqplorp"]).label).toBe("zxqwidget");
+    const out = classify("Lorem ipsum dolor sit amet.", ["zxqwidget", "qqplorp"]);
+    expect(out.scores).toEqual({ zxqwidget: 0.5, qqplorp: 0.5 });
+    expect(out.label).toBe("zxqwidget");
   });
 
   it("refuses malformed labels", () => {

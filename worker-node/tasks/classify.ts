@@ -1,5 +1,10 @@
 import type { ClassifyOutput, TaskPayload } from "../../protocol/index.ts";
-import { contentLemmas, nlp, round4 } from "./nlp.ts";
+import { softmax } from "./exact-math.ts";
+import { type LabelModel, labelModel } from "./label-model.ts";
+import { nlp, round4 } from "./nlp.ts";
+import { type WordFeature, wordFeatures } from "./text-features.ts";
+import type { WordVectors } from "./word-vectors.ts";
+import { cosine } from "./word-vectors.ts";
 
 const SENTIMENT_LABELS = ["positive", "negative", "neutral"] as const;
 type Sentiment = (typeof SENTIMENT_LABELS)[number];
@@ -7,13 +12,24 @@ type Sentiment = (typeof SENTIMENT_LABELS)[number];
 const SENTIMENT_GAIN = 4;
 /** |sentiment| below this reads as neutral. */
 const NEUTRAL_BAND = 0.15;
-/** Shared prefix length that counts as the same word ("technology" ~ "technological"). */
-const STEM_PREFIX = 5;
-/** Additive smoothing so one stray keyword does not claim certainty. */
-const SMOOTHING = 0.5;
 
-/** Sentiment by default; keyword evidence for the seeker's own labels. */
-export function classify(payload: TaskPayload): ClassifyOutput {
+// Semantic scores are in "null-model z units": how many spreads above an unrelated common word
+// a match is. The constants below were chosen on bench/data/classify-sets.json (BENCHMARKS.md).
+/** Blend of the whole-text match (the SIF-weighted centroid) and the best single-word match. */
+const CENTROID_SHARE = 0.5;
+/** "not X" beats "X" when X's evidence is below this. */
+const NEGATION_MARGIN = 1;
+/** Evidence per unit of (text sentiment x label polarity) when the labels differ in polarity. */
+const SENTIMENT_WEIGHT = 3;
+/** Labels whose polarities span at least this much are treated as (partly) sentiment-like. */
+const POLARITY_SPREAD = 0.3;
+/** Evidence of a label word without a vector that appears in the text. */
+const LEXICAL_MATCH = 3;
+/** Softmax temperature (z units): on the eval set, mean confidence then equals accuracy (BENCHMARKS.md). */
+const TEMPERATURE = 0.6;
+
+/** Sentiment by default; zero-shot semantic similarity for the seeker's own labels. */
+export function classify(payload: TaskPayload, vectors: WordVectors): ClassifyOutput {
   const labels = payload.labels;
   if (labels === undefined) return bySentiment(payload.input, SENTIMENT_LABELS);
   const lower = labels.map((l) => l.trim().toLowerCase());
@@ -28,7 +44,7 @@ export function classify(payload: TaskPayload): ClassifyOutput {
       scores: Object.fromEntries(Object.entries(result.scores).map(([l, s]) => [spelled(l), s])),
     };
   }
-  return byKeywords(payload.input, labels);
+  return bySemantics(payload.input, labels, vectors);
 }
 
 function bySentiment(text: string, labels: readonly Sentiment[]): ClassifyOutput {
@@ -41,49 +57,54 @@ function bySentiment(text: string, labels: readonly Sentiment[]): ClassifyOutput
   };
   return pick(
     labels,
-    labels.map((l) => Math.exp(logits[l])),
+    labels.map((l) => logits[l]),
     "sentiment",
   );
 }
 
-function byKeywords(text: string, labels: readonly string[]): ClassifyOutput {
-  const counts = new Map<string, number>();
-  for (const w of contentLemmas(nlp().readDoc(text).tokens())) counts.set(w, (counts.get(w) ?? 0) + 1);
-  const evidence = labels.map((label) => {
-    const terms = labelTerms(label);
-    let hits = 0;
-    for (const [word, count] of counts) {
-      if (terms.some((t) => sameWord(t, word))) hits += count;
-    }
-    return hits;
+function bySemantics(text: string, labels: readonly string[], vectors: WordVectors): ClassifyOutput {
+  const { its } = nlp();
+  const doc = nlp().readDoc(text);
+  const words = wordFeatures(doc.tokens(), vectors);
+  // Negated words ("not urgent", "don't like") count against what they name.
+  const centroid = new Float64Array(vectors.dims);
+  for (const w of words) if (w.id !== undefined) vectors.addTo(centroid, w.id, w.negated ? -w.weight : w.weight);
+  const models = labels.map((l) => labelModel(l, vectors));
+  const textSentiment = Number(doc.out(its.sentiment)) || 0;
+  const polarities = models.map((m) => m.polarity);
+  const sentimentLike = Math.max(...polarities) - Math.min(...polarities) >= POLARITY_SPREAD;
+  const logits = models.map((m) => {
+    const evidence = labelEvidence(m, words, centroid, vectors);
+    let score = m.negated ? NEGATION_MARGIN - evidence : evidence;
+    if (sentimentLike) score += SENTIMENT_WEIGHT * textSentiment * m.polarity;
+    return score / TEMPERATURE;
   });
-  return pick(
-    labels,
-    evidence.map((e) => e + SMOOTHING),
-    "keywords",
-  );
+  return pick(labels, logits, "semantic");
 }
 
-function labelTerms(label: string): string[] {
-  const doc = nlp().readDoc(label.replace(/[_-]+/g, " "));
-  const lemmas = contentLemmas(doc.tokens());
-  // A label made only of stop words ("other", "none") still deserves exact matching.
-  return lemmas.length > 0 ? lemmas : label.toLowerCase().split(/\W+/).filter(Boolean);
+/** How strongly the text speaks of the label's words (the label's negation aside), in z units. */
+function labelEvidence(m: LabelModel, words: readonly WordFeature[], centroid: Float64Array, vectors: WordVectors): number {
+  const lv = m.vector;
+  if (lv === undefined) return m.lemmas.some((l) => words.some((w) => w.lemma === l)) ? LEXICAL_MATCH : 0;
+  const z = (cos: number): number => (cos - m.nullMean) / m.nullSpread;
+  let best = Number.NEGATIVE_INFINITY;
+  for (const w of words) {
+    if (w.id === undefined) continue;
+    const s = z(vectors.cosineTo(w.id, lv));
+    best = Math.max(best, (w.negated ? -s : s) * w.weight);
+  }
+  if (best === Number.NEGATIVE_INFINITY) return 0;
+  return CENTROID_SHARE * z(cosine(centroid, lv)) + (1 - CENTROID_SHARE) * best;
 }
 
-function sameWord(term: string, word: string): boolean {
-  if (term === word) return true;
-  return term.length >= STEM_PREFIX && word.length >= STEM_PREFIX && term.slice(0, STEM_PREFIX) === word.slice(0, STEM_PREFIX);
-}
-
-/** Normalizes weights to scores; ties go to the label listed first. */
-function pick(labels: readonly string[], weights: readonly number[], method: ClassifyOutput["method"]): ClassifyOutput {
-  const total = weights.reduce((a, b) => a + b, 0);
+/** Softmax over the logits; ties go to the label listed first. */
+function pick(labels: readonly string[], logits: readonly number[], method: ClassifyOutput["method"]): ClassifyOutput {
+  const probs = softmax(logits);
   const scores: Record<string, number> = {};
   let best = 0;
   labels.forEach((label, i) => {
-    scores[label] = round4((weights[i] ?? 0) / total);
-    if ((weights[i] ?? 0) > (weights[best] ?? 0)) best = i;
+    scores[label] = round4(probs[i] ?? 0);
+    if ((probs[i] ?? 0) > (probs[best] ?? 0)) best = i;
   });
   const label = labels[best] ?? "";
   return { label, scores, confidence: scores[label] ?? 0, method };

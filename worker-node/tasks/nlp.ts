@@ -1,5 +1,5 @@
 import model from "wink-eng-lite-web-model";
-import type { ItemToken, ItsFunction, Tokens, WinkMethods } from "wink-nlp";
+import type { WinkMethods } from "wink-nlp";
 import winkNLP from "wink-nlp";
 
 let instance: WinkMethods | undefined;
@@ -10,25 +10,7 @@ export function nlp(): WinkMethods {
   return instance;
 }
 
-/** Lower-case lemmas of the content words (no stop words, punctuation, numbers or symbols). */
-export function contentLemmas(tokens: Tokens): string[] {
-  const { its } = nlp();
-  // wink-nlp's typings declare `its.lemma` with a signature its own `out()` does not accept.
-  const lemma = its.lemma as unknown as ItsFunction<string>;
-  const out: string[] = [];
-  tokens.each((t: ItemToken) => {
-    if (t.out(its.type) !== "word" || t.out(its.stopWordFlag)) return;
-    out.push(String(t.out(lemma)).toLowerCase());
-  });
-  return out;
-}
-
-export function bagOfWords(words: readonly string[]): Map<string, number> {
-  const bow = new Map<string, number>();
-  for (const w of words) bow.set(w, (bow.get(w) ?? 0) + 1);
-  return bow;
-}
-
+/** Cosine of two sparse vectors, summed in the first map's insertion (text) order. */
 export function cosine(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
   let dot = 0;
   let na = 0;

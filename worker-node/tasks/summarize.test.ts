@@ -37,6 +37,34 @@ describe("summarize", () => {
     expect(out.sentences[0]?.index).toBe(0);
   });
 
+  it("keeps one of two near-identical sentences and fills the summary with the next central one", () => {
+    const repeated = [
+      "The city council approved a new budget for public transport on Tuesday.",
+      "The budget raises spending on buses and trams by 20 percent.",
+      "On Tuesday the city council approved a new budget for public transport.",
+      "The mayor called the vote a historic step for public transport.",
+      "Lunch was served at noon.",
+    ].join(" ");
+    const out = summarize(repeated, 3);
+    const approved = out.sentences.filter((s) => s.text.includes("approved a new budget"));
+    expect(approved).toHaveLength(1);
+    expect(out.selected_count).toBe(3);
+    expect(out.summary).not.toContain("Lunch");
+  });
+
+  it("ranks a sentence on the text's topic above a longer off-topic one", () => {
+    const text = [
+      "The hospital opened a new cancer ward with forty beds.",
+      "The ward will treat cancer patients from the whole region.",
+      "A bakery on Main Street also changed its opening hours and now sells sourdough bread on Sundays.",
+      "Doctors say the cancer ward cuts waiting times for treatment by half.",
+    ].join(" ");
+    const out = summarize(text, 2);
+    expect(out.summary).not.toContain("bakery");
+    const bakery = out.sentences.find((s) => s.index === 2);
+    expect(bakery).toBeUndefined();
+  });
+
   it("returns the whole text when it is shorter than the summary", () => {
     const out = summarize("Only one sentence here about budgets.");
     expect(out).toMatchObject({ sentence_count: 1, selected_count: 1, summary: "Only one sentence here about budgets." });

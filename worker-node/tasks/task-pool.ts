@@ -30,7 +30,7 @@ export class TaskPool {
     for (let i = 0; i < size; i++) this.#slots.push(spawn());
   }
 
-  /** Resolves when every thread has loaded its language model. */
+  /** Resolves when every thread has loaded its language model and word vectors. */
   async ready(): Promise<void> {
     await Promise.all(this.#slots.map((s) => s.ready));
   }
@@ -43,7 +43,8 @@ export class TaskPool {
     const started = Date.now();
     try {
       try {
-        await slot.ready;
+        // A job cancelled while its thread is still loading its models stops at once.
+        if ((await untilReadyOrAborted(slot.ready, opts.signal)) === "aborted") return { error: "task cancelled" };
       } catch (err) {
         this.#replace(slot);
         return { error: `task thread failed to start: ${err instanceof Error ? err.message : String(err)}`, error_kind: "worker" };
@@ -109,6 +110,25 @@ export class TaskPool {
     slot.worker = fresh.worker;
     slot.ready = fresh.ready;
   }
+}
+
+function untilReadyOrAborted(ready: Promise<void>, signal: AbortSignal | undefined): Promise<"ready" | "aborted"> {
+  if (signal === undefined) return ready.then(() => "ready");
+  if (signal.aborted) return Promise.resolve("aborted");
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve("aborted");
+    signal.addEventListener("abort", onAbort, { once: true });
+    ready.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve("ready");
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function spawn(): Slot {
