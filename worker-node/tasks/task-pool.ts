@@ -44,7 +44,7 @@ export class TaskPool {
     try {
       try {
         // A job cancelled while its thread is still loading its models stops at once.
-        if ((await untilReadyOrAborted(slot.ready, opts.signal)) === "aborted") return { error: "task cancelled" };
+        if ((await untilReadyOrAborted(slot.ready, opts.signal)) === "aborted") return { error: "task cancelled", error_kind: "worker" };
       } catch (err) {
         this.#replace(slot);
         return { error: `task thread failed to start: ${err instanceof Error ? err.message : String(err)}`, error_kind: "worker" };
