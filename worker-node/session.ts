@@ -1,12 +1,22 @@
 import WebSocket from "ws";
-import type { CoordinatorMessage, Ed25519KeyPair, RegisterAckMessage, RegisterMessage, WorkerMessage } from "../protocol/index.ts";
+import type {
+  CoordinatorMessage,
+  Ed25519KeyPair,
+  ModelsUpdateMessage,
+  RegisterAckMessage,
+  RegisterMessage,
+  WorkerMessage,
+} from "../protocol/index.ts";
 import { registerChallengeMessage, signMessage } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
 import { parseCoordinatorMessage } from "./coordinator-messages.ts";
 import type { Logger } from "./logger.ts";
 
 /** What the worker says about itself at each (re)registration. */
-export type Registration = Pick<RegisterMessage, "provider_type" | "capabilities" | "slots" | "agent" | "agent_id">;
+export type Registration = Pick<
+  RegisterMessage,
+  "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "models" | "loaded_models"
+>;
 
 export interface SessionHandlers {
   /** The coordinator accepted our registration (after every reconnect). */
@@ -63,7 +73,7 @@ export class WorkerSession {
   }
 
   /** Sends when registered; returns false otherwise (the caller keeps what must not be lost). */
-  send(msg: WorkerMessage): boolean {
+  send(msg: WorkerMessage | ModelsUpdateMessage): boolean {
     if (!this.#registered || this.#ws?.readyState !== WebSocket.OPEN) return false;
     this.#ws.send(JSON.stringify(msg));
     return true;
