@@ -9,6 +9,7 @@ export * from "./jobs.ts";
 export * from "./limits.ts";
 export * from "./local-network.ts";
 export * from "./models.ts";
+export * from "./openai.ts";
 export * from "./pricing.ts";
 export * from "./receipts.ts";
 export * from "./seeker-auth.ts";
