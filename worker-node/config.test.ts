@@ -60,6 +60,7 @@ describe("worker configuration", () => {
     expect(config(["--chain", "monad", "--chain", "solana"]).targets).toEqual(both);
     expect(config(["--chains", "monad,solana"]).targets).toEqual(both);
     expect(config([], { DISPATCH_CHAIN: "monad,solana" }).targets).toEqual(both);
+    expect(config(["--chains", "monad"], { DISPATCH_CHAIN: "solana" }).targets).toEqual(both.slice(0, 1)); // flags win
     expect(config(["--coordinator", "http://a:1", "--coordinator", "http://b:2", "--chains", "solana,monad"]).targets).toEqual([
       { coordinator: "http://a:1", chain: "solana" },
       { coordinator: "http://b:2", chain: "monad" },

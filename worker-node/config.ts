@@ -185,14 +185,21 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     const fromEnv = spec ? env[spec.env] : undefined;
     return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
   };
-  /** Every value of a repeatable or comma-separated option: flags if any, else its variable. */
-  const list = (flag: string): string[] | undefined => {
-    const fromFlag = values[flag];
-    const raw = Array.isArray(fromFlag) ? fromFlag : typeof fromFlag === "string" ? [fromFlag] : undefined;
-    const spec = OPTIONS.find((o) => o.flag === flag);
-    const fromEnv = spec ? env[spec.env] : undefined;
-    const all = raw ?? (fromEnv !== undefined && fromEnv !== "" ? [fromEnv] : undefined);
-    return all?.flatMap((v) => v.split(",")).map((v) => v.trim());
+  const split = (values: string[]): string[] => values.flatMap((v) => v.split(",")).map((v) => v.trim());
+  /** Every value given on the command line for a repeatable or comma-separated option. */
+  const flagValues = (flag: string): string[] => {
+    const given = values[flag];
+    return split(Array.isArray(given) ? given : typeof given === "string" ? [given] : []);
+  };
+  const envValues = (flag: string): string[] => {
+    const raw = env[OPTIONS.find((o) => o.flag === flag)?.env ?? ""];
+    return raw === undefined || raw === "" ? [] : split([raw]);
+  };
+  /** Flags if any were given, else the variables: for options that several flags feed (--chain, --chains). */
+  const list = (...flags: string[]): string[] | undefined => {
+    const flagged = flags.flatMap(flagValues);
+    const all = flagged.length > 0 ? flagged : flags.flatMap(envValues);
+    return all.length > 0 ? all : undefined;
   };
   const oneOf = <T extends string>(flag: string, allowed: readonly T[], fallback: T): T => {
     const v = get(flag)?.toLowerCase() ?? fallback;
@@ -209,7 +216,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     return n;
   };
 
-  const targets = parseTargets(list("coordinator"), [...(list("chain") ?? []), ...(list("chains") ?? [])]);
+  const targets = parseTargets(list("coordinator"), list("chain", "chains") ?? []);
   const type = oneOf("type", ["desktop", "seeker"] as const, "desktop");
   const agentId = get("agent-id");
   if (agentId !== undefined && !/^\d{1,78}$/.test(agentId)) throw new ConfigError("--agent-id must be a decimal number");
