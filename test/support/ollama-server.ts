@@ -34,7 +34,10 @@ export interface OllamaServer {
  * streaming `/api/chat` and `/api/generate` with `num_predict` and `stop` honoured, counts
  * in the final line, and Ollama's 404 `{error}` for unknown models.
  */
-export async function startOllamaServer(initial: Record<string, ScriptedModel>): Promise<OllamaServer> {
+export async function startOllamaServer(
+  initial: Record<string, ScriptedModel>,
+  opts: { /** Answer /api/ps with 404, as Ollama did before 0.1.38. */ withoutPs?: boolean } = {},
+): Promise<OllamaServer> {
   const models = new Map(Object.entries(initial));
   const loaded = new Set(Object.entries(initial).flatMap(([name, s]) => (s.loaded ? [name] : [])));
   const requests: Record<string, unknown>[] = [];
@@ -57,7 +60,7 @@ export async function startOllamaServer(initial: Record<string, ScriptedModel>):
     calls.push(`${req.method} ${url.pathname}`);
     if (req.method === "GET" && url.pathname === "/api/version") return json(res, 200, { version: "0.12.0-test" });
     if (req.method === "GET" && url.pathname === "/api/tags") return json(res, 200, listing(models.keys()));
-    if (req.method === "GET" && url.pathname === "/api/ps") return json(res, 200, listing(loaded));
+    if (req.method === "GET" && url.pathname === "/api/ps" && !opts.withoutPs) return json(res, 200, listing(loaded));
     if (req.method === "POST" && (url.pathname === "/api/chat" || url.pathname === "/api/generate")) {
       let body = "";
       req.on("data", (c: Buffer) => {

@@ -185,6 +185,16 @@ describe("ollama backend: models", () => {
     });
   });
 
+  it("serves the models of an Ollama without /api/ps, none of them known as loaded", async () => {
+    const old = await startOllamaServer({ "a:latest": { tokens: ["x"], loaded: true } }, { withoutPs: true });
+    try {
+      const backend = await connect({ host: old.host, model: undefined });
+      expect(backend.models()).toEqual({ models: ["a:latest"], loaded: [] });
+    } finally {
+      await old.close();
+    }
+  });
+
   it("keeps the last known lists while the server does not answer", async () => {
     const server2 = await startOllamaServer({ "a:latest": { tokens: ["x"], loaded: true } });
     const backend = await OllamaBackend.connect({ host: server2.host });

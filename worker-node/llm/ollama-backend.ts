@@ -33,7 +33,8 @@ function client(host: string, signal: AbortSignal): Ollama {
 
 /** The server's models (`/api/tags`) narrowed to `only`, and which of them are loaded (`/api/ps`). */
 async function listModels(api: Ollama, only: readonly string[] | undefined): Promise<ModelLists> {
-  const [tags, running] = await Promise.all([api.list(), api.ps()]);
+  // Ollama before 0.1.38 has no /api/ps: it serves its models all the same, none known as loaded.
+  const [tags, running] = await Promise.all([api.list(), api.ps().catch(() => ({ models: [] }))]);
   const models = tags.models.map((m) => m.name).filter((name) => only === undefined || only.some((o) => sameModel(o, name)));
   const loaded = models.filter((name) => running.models.some((r) => sameModel(r.name, name) || sameModel(r.model, name)));
   return { models, loaded };
