@@ -429,6 +429,19 @@ describe("models", () => {
     expect(first.frames.some((f) => f.type === "models_update")).toBe(false);
   });
 
+  it("registers with a coordinator whose accepts list it cannot read, and sends it no models_update", async () => {
+    const llm = new FakeLlm();
+    const { peer, lines } = await setup({ llm, accepts: 5 as unknown as string[] });
+    const conn = await peer.connection(0);
+    await conn.next("register");
+    await expect.poll(() => lines.some((l) => l.msg === "registered")).toBe(true);
+    llm.inventory.set({ models: ["a:latest"], loaded: ["a:latest"] });
+    await expect.poll(() => lines.some((l) => l.msg === "models changed")).toBe(true);
+    conn.send(assign("after", CLASSIFY));
+    await conn.next("job_complete"); // frames are in order: a models_update would have come first
+    expect(conn.frames.some((f) => f.type === "models_update")).toBe(false);
+  });
+
   it("answers a job for a model it does not serve with model_not_served", async () => {
     const { peer } = await setup({ llm: new FakeLlm() });
     const conn = await peer.connection(0);
