@@ -115,7 +115,8 @@ async function direct(): Promise<number> {
 async function ours(): Promise<number> {
   const start = performance.now();
   const out = await backend.generate({
-    prompt: PROMPT,
+    model: backend.defaultModel,
+    messages: [{ role: "user", content: PROMPT }],
     maxTokens: MAX_TOKENS,
     temperature: 0,
     signal: AbortSignal.timeout(60_000),

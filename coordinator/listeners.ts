@@ -115,12 +115,17 @@ export class Listeners {
     });
     const writer = writable.getWriter();
     stream = { writer, queued: 0, release };
-    this.write(jobId, stream, this.frame(current));
-    for (const frame of this.replay.framesAfter(jobId, lastEventId)) this.write(jobId, stream, frame);
+    const replay = this.replay.framesAfter(jobId, lastEventId);
     if (terminal) {
+      // A job can finish before its seeker subscribes (commit returns, the stream opens after):
+      // the text comes first, since clients stop reading at the final status.
+      for (const frame of replay) this.write(jobId, stream, frame);
+      this.write(jobId, stream, this.frame(current));
       this.end(jobId, stream);
       return readable;
     }
+    this.write(jobId, stream, this.frame(current));
+    for (const frame of replay) this.write(jobId, stream, frame);
     const set = this.streams.get(jobId) ?? new Set();
     this.streams.set(jobId, set);
     set.add(stream);
@@ -142,9 +147,10 @@ export class Listeners {
       this.streamed.set(event.job_id, sent);
       frame = this.replay.remember(event.job_id, event.seq, this.frame(event));
     } else if (terminal || event.stage === "pending") {
-      // A finished job needs no replay; a re-queued one starts its text again on another worker.
-      this.replay.forget(event.job_id);
       this.streamed.delete(event.job_id);
+      // A completed job keeps its text for a late subscriber (the cache is bounded, oldest out); a
+      // failed one has none to give, and a re-queued one starts again on another worker.
+      if (event.status !== "completed") this.replay.forget(event.job_id);
     }
     const set = this.streams.get(event.job_id);
     if (set) {

@@ -1,5 +1,6 @@
 export * from "./anchoring.ts";
 export * from "./chains.ts";
+export * from "./chat.ts";
 export * from "./crypto.ts";
 export * from "./encoding.ts";
 export * from "./enums.ts";
@@ -8,6 +9,8 @@ export * from "./jobs.ts";
 export * from "./json-guard.ts";
 export * from "./limits.ts";
 export * from "./local-network.ts";
+export * from "./models.ts";
+export * from "./openai.ts";
 export * from "./pricing.ts";
 export * from "./receipts.ts";
 export * from "./seeker-auth.ts";

@@ -1,16 +1,50 @@
 import { z } from "zod";
+import { ChatMessage } from "./chat.ts";
 import { JobStage, JobStatus, JobType, Policy, PrivacyClass, TaskType, Tier } from "./enums.ts";
 import { valueTooDeep } from "./json-guard.ts";
 import { LIMITS } from "./limits.ts";
+import { ModelName } from "./models.ts";
 import { Receipt } from "./receipts.ts";
 
-export const LlmPayload = z.object({
-  job_type: z.literal("LLM_INFER").optional(),
-  prompt: z.string().min(1, "prompt must not be empty").max(LIMITS.maxPromptChars),
-  max_tokens: z.number().int().min(1).max(LIMITS.maxTokens).default(LIMITS.defaultMaxTokens),
-  temperature: z.number().min(0).max(2).optional(),
-  system: z.string().max(LIMITS.maxPromptChars).optional(),
-});
+export const LlmPayload = z
+  .object({
+    job_type: z.literal("LLM_INFER").optional(),
+    /** Any model the worker serves when absent. */
+    model: ModelName.optional(),
+    /** The reference form: one user turn. Exactly one of `prompt` and `messages` is given. */
+    prompt: z.string().min(1, "prompt must not be empty").max(LIMITS.maxPromptChars).optional(),
+    /** Chat form: the conversation so far, answered as the next assistant turn. */
+    messages: z.array(ChatMessage).min(1, "messages must not be empty").max(LIMITS.maxChatMessages).optional(),
+    max_tokens: z.number().int().min(1).max(LIMITS.maxTokens).default(LIMITS.defaultMaxTokens),
+    temperature: z.number().min(0).max(2).optional(),
+    /** Sent as the first (system) turn, before `messages` or `prompt`. */
+    system: z.string().max(LIMITS.maxPromptChars).optional(),
+    /** Generation ends before any of these strings; they are not part of the text. */
+    stop: z.array(z.string().min(1).max(LIMITS.maxStopChars)).max(LIMITS.maxStopSequences).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.prompt === undefined && p.messages === undefined) {
+      ctx.addIssue({ code: "custom", path: ["prompt"], message: "give `prompt` (text) or `messages` (chat turns)" });
+      return;
+    }
+    if (p.prompt !== undefined && p.messages !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["messages"], message: "give either `prompt` or `messages`, not both" });
+      return;
+    }
+    // An empty list already has its own issue from `.min(1)`.
+    if (p.messages === undefined || p.messages.length === 0) return;
+    if (!p.messages.some((m) => m.role === "user")) {
+      ctx.addIssue({ code: "custom", path: ["messages"], message: "messages must include at least one user turn" });
+    }
+    const chars = p.messages.reduce((n, m) => n + m.content.length, p.system?.length ?? 0);
+    if (chars > LIMITS.maxPromptChars) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["messages"],
+        message: `messages (with system) must total at most ${LIMITS.maxPromptChars} characters, got ${chars}`,
+      });
+    }
+  });
 export type LlmPayload = z.infer<typeof LlmPayload>;
 
 export const TaskPayload = z.object({

@@ -4,8 +4,17 @@ export const LIMITS = {
   maxBodyBytes: 256 * 1024,
   /** Largest WebSocket frame accepted from a worker (bytes). */
   maxFrameBytes: 1024 * 1024,
-  /** Largest prompt for LLM_INFER (characters). */
+  /** Largest prompt for LLM_INFER (characters); chat `messages` share this bound in total. */
   maxPromptChars: 32_000,
+  /** Chat turns one LLM_INFER job may carry. */
+  maxChatMessages: 256,
+  /** Stop sequences per LLM job (OpenAI allows 4), and the length of each. */
+  maxStopSequences: 4,
+  maxStopChars: 64,
+  /** Model name length (`llama3.2:3b`, `hf.co/org/repo:Q4_K_M`). */
+  maxModelNameChars: 128,
+  /** Model names one worker may advertise. */
+  maxWorkerModels: 64,
   /** Largest TASK input text (characters). */
   maxTaskInputChars: 100_000,
   /** Largest max_tokens a seeker may ask for. */

@@ -102,6 +102,8 @@ export const LlmOutput = z.object({
   text: z.string(),
   /** Tokens generated (as counted by the backend). */
   tokens: z.number().int().min(0),
+  /** Tokens the model read (the rendered conversation), for OpenAI-style `usage`; absent when unknown. */
+  prompt_tokens: z.number().int().min(0).optional(),
   /** `stop`: the model ended its answer; `length`: max_tokens reached. */
   finish_reason: z.enum(["stop", "length"]),
   model: z.string(),

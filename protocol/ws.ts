@@ -4,6 +4,7 @@ import { JobType, type PrivacyClass, ProviderType, type Tier } from "./enums.ts"
 import type { WS_ERROR_CODES } from "./errors.ts";
 import { parseBoundedJson } from "./json-guard.ts";
 import { LIMITS } from "./limits.ts";
+import { ModelList } from "./models.ts";
 import { Receipt } from "./receipts.ts";
 
 const Pubkey = z.string().regex(PUBKEY_HEX, "provider_pubkey must be 64 lowercase hex characters");
@@ -35,6 +36,10 @@ export const RegisterMessage = z.object({
     .string()
     .regex(/^\d{1,78}$/)
     .optional(),
+  /** Ours: the LLM models this worker serves (absent: any LLM_INFER job, the reference behaviour). */
+  models: ModelList.optional(),
+  /** Ours: which of `models` are loaded now, so they answer without a load delay. */
+  loaded_models: ModelList.optional(),
 });
 export type RegisterMessage = z.infer<typeof RegisterMessage>;
 
@@ -92,6 +97,20 @@ export const TrustClaimMessage = z.object({
 });
 export type TrustClaimMessage = z.infer<typeof TrustClaimMessage>;
 
+/**
+ * Ours: the worker's model lists changed (a model was pulled, loaded or unloaded). Sent only
+ * to a coordinator whose `register_ack` lists "models_update" in `accepts`; it replaces what
+ * the last `register` or `models_update` said.
+ */
+export const ModelsUpdateMessage = z.object({
+  type: z.literal("models_update"),
+  models: ModelList,
+  loaded_models: ModelList,
+});
+export type ModelsUpdateMessage = z.infer<typeof ModelsUpdateMessage>;
+
+// ModelsUpdateMessage joins this union once the coordinator handles it: its message switch
+// (coordinator/worker-session.ts) must gain the case in the same change, or it stops type-checking.
 export const WorkerMessage = z.discriminatedUnion("type", [
   RegisterMessage,
   HeartbeatMessage,
@@ -121,6 +140,8 @@ export interface RegisterAckMessage {
   /** Job types this socket may receive (unverified sockets: PUBLIC only). */
   privacy: ("PUBLIC" | "PRIVATE")[];
   heartbeat_interval_ms: number;
+  /** Ours: optional worker messages this coordinator understands (e.g. "models_update"); absent means none. */
+  accepts?: string[];
 }
 
 export interface HeartbeatAckMessage {

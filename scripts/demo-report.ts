@@ -67,12 +67,8 @@ export function scenarioBlock(r: ScenarioResult, providers: ReadonlyMap<string, 
     selected_count?: unknown;
   } | null;
   if (r.scenario === "llm_summary" && typeof produced?.model === "string") {
-    lines.push(
-      row(
-        "model",
-        `${produced.model} · ${String(produced.backend)} · ${String(produced.tokens)} tokens, streamed in ${String(r.details.streamed_events)} SSE events`,
-      ),
-    );
+    lines.push(row("model", `${produced.model} · ${String(produced.backend)} · ${String(produced.tokens)} tokens`));
+    lines.push(row("streamed", streamedText(r)));
   }
   if (r.scenario === "public_task" && typeof produced?.selected_count === "number") {
     lines.push(row("sentences", `${produced.selected_count} of ${String(produced.sentence_count)}, verbatim from the input`));
@@ -88,6 +84,16 @@ export function scenarioBlock(r: ScenarioResult, providers: ReadonlyMap<string, 
   }
   if (r.error) lines.push(row("error", red(`${r.error.code}: ${wrap(r.error.message, 12)}`)));
   return lines.join("\n");
+}
+
+/** How much of the LLM answer reached the seeker live, as SSE `token` events, before the verified result. */
+function streamedText(r: ScenarioResult): string {
+  const events = Number(r.details.streamed_events ?? 0);
+  const chars = Number(r.details.streamed_chars ?? 0);
+  const total = String((r.output as { text?: unknown } | null)?.text ?? "").length;
+  if (events === 0) return red("no tokens reached the event stream");
+  const share = chars === total ? `all ${total} characters` : `${chars} of ${total} characters`;
+  return `${events} SSE token event${events === 1 ? "" : "s"} (${share})`;
 }
 
 export function chainHeader(chain: Chain): string {

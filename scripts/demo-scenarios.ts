@@ -116,7 +116,8 @@ export function llmSummary(router: ComputeRouter, chain: Chain): Promise<Scenari
     privacy: "PUBLIC",
     details: { prompt: LLM_PROMPT },
   };
-  let streamed = 0;
+  let events = 0;
+  let streamed = "";
   return measure(router, base, async () => {
     const result = await router.runLLM({
       prompt: LLM_PROMPT,
@@ -124,11 +125,14 @@ export function llmSummary(router: ComputeRouter, chain: Chain): Promise<Scenari
       temperature: 0,
       policy: "FAST",
       chain,
-      onToken: () => {
-        streamed++;
+      // Each call is one SSE `token` event, as the worker's job_progress frames reached the coordinator.
+      onToken: (text) => {
+        events++;
+        streamed += text;
       },
     });
-    base.details.streamed_events = streamed;
+    base.details.streamed_events = events;
+    base.details.streamed_chars = streamed.length;
     const text = result.text.trim();
     return { result, display: text, ...(text.length === 0 && { check: "the LLM produced no text" }) };
   });

@@ -61,6 +61,27 @@ describe("hosted fallback", () => {
     expect(anthropic.requests).toHaveLength(0);
   });
 
+  it("sends a chat's turns to the hosted provider, and to Anthropic with its system text beside them", async () => {
+    const messages = [
+      { role: "system" as const, content: "Be brief" },
+      { role: "user" as const, content: "Hi" },
+      { role: "assistant" as const, content: "Hello" },
+      { role: "user" as const, content: "Bye" },
+    ];
+    const viaOpenai = new ComputeRouter({ coordinators: { monad: MONAD }, fetch: noWorker, hosted: hosted("openai") });
+    const answer = await viaOpenai.chat({ messages, model: "llama3.2", stop: ["\n"] });
+    expect(answer).toMatchObject({
+      route: "hosted:openai",
+      message: { role: "assistant", content: "from openai" },
+      model: "gpt-test",
+      usage: null,
+    });
+    expect(openai.requests[0]?.body).toMatchObject({ model: "gpt-test", messages, stop: ["\n"] });
+    const viaAnthropic = new ComputeRouter({ coordinators: { monad: MONAD }, fetch: noWorker, hosted: hosted("anthropic") });
+    await viaAnthropic.chat({ messages });
+    expect(anthropic.requests[0]?.body).toMatchObject({ system: "Be brief", messages: messages.slice(1) });
+  });
+
   it("uses Anthropic when the coordinator cannot be reached at all", async () => {
     const router = new ComputeRouter({ coordinators: { monad: UNREACHABLE }, hosted: hosted("anthropic") });
     const result = await router.runLLM({ prompt: "Hello", system: "Be kind" });

@@ -1,3 +1,4 @@
+import { chatMessages, type LlmInput } from "../protocol/index.ts";
 import { combineSignals } from "./coordinator-client.ts";
 import { DispatchError } from "./errors.ts";
 import type { FetchLike, HostedRoute } from "./types.ts";
@@ -17,11 +18,11 @@ export interface HostedConfig {
   timeoutMs?: number;
 }
 
-export interface HostedCompletionRequest {
-  prompt: string;
-  system?: string;
+/** A prompt (with an optional system text) or chat messages, as an LLM job carries them. */
+export interface HostedCompletionRequest extends LlmInput {
   max_tokens: number;
-  temperature?: number;
+  temperature?: number | undefined;
+  stop?: string[] | undefined;
 }
 
 export interface HostedCompletion {
@@ -91,11 +92,16 @@ function openaiRequest(config: HostedConfig, req: HostedCompletionRequest): Prov
   const cfg = config.openai;
   if (!cfg) throw new DispatchError("hosted_error", "hosted:openai is not configured");
   const model = cfg.model ?? DEFAULTS.openai.model;
-  const messages = [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }];
   return {
     url: `${(cfg.baseUrl ?? DEFAULTS.openai.baseUrl).replace(/\/+$/, "")}/chat/completions`,
     headers: { "content-type": "application/json", authorization: `Bearer ${cfg.apiKey}` },
-    body: { model, messages, max_tokens: req.max_tokens, ...(req.temperature === undefined ? {} : { temperature: req.temperature }) },
+    body: {
+      model,
+      messages: chatMessages(req),
+      max_tokens: req.max_tokens,
+      ...(req.temperature === undefined ? {} : { temperature: req.temperature }),
+      ...(req.stop === undefined ? {} : { stop: req.stop }),
+    },
     model,
   };
 }
@@ -104,6 +110,9 @@ function anthropicRequest(config: HostedConfig, req: HostedCompletionRequest): P
   const cfg = config.anthropic;
   if (!cfg) throw new DispatchError("hosted_error", "hosted:anthropic is not configured");
   const model = cfg.model ?? DEFAULTS.anthropic.model;
+  // Anthropic takes the system text beside the turns, not as one of them.
+  const turns = chatMessages(req);
+  const system = turns.filter((m) => m.role === "system").map((m) => m.content);
   return {
     url: `${(cfg.baseUrl ?? DEFAULTS.anthropic.baseUrl).replace(/\/+$/, "")}/messages`,
     headers: {
@@ -114,9 +123,10 @@ function anthropicRequest(config: HostedConfig, req: HostedCompletionRequest): P
     body: {
       model,
       max_tokens: req.max_tokens,
-      messages: [{ role: "user", content: req.prompt }],
-      ...(req.system ? { system: req.system } : {}),
+      messages: turns.filter((m) => m.role !== "system"),
+      ...(system.length > 0 ? { system: system.join("\n\n") } : {}),
       ...(req.temperature === undefined ? {} : { temperature: req.temperature }),
+      ...(req.stop === undefined ? {} : { stop_sequences: req.stop }),
     },
     model,
   };

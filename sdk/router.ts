@@ -8,6 +8,7 @@ import {
   type JobView,
   LIMITS,
   LlmPayload,
+  ModelsResponse,
   type Policy,
   type PrivacyClass,
   QuoteResponse,
@@ -15,6 +16,7 @@ import {
   TaskPayload,
 } from "../protocol/index.ts";
 import { type AnchorCheck, checkAnchor } from "./anchor-check.ts";
+import { chatPayload, chatResult, streamChat } from "./chat.ts";
 import { CoordinatorClient } from "./coordinator-client.ts";
 import { DispatchError, isDispatchError } from "./errors.ts";
 import { completeHosted, type HostedConfig, hostedProviders } from "./hosted.ts";
@@ -24,6 +26,9 @@ import { type PaymentClient, toPaymentClient } from "./payments.ts";
 import { checkJobReceipt } from "./receipt-check.ts";
 import { TrustApi } from "./trust-api.ts";
 import type {
+  ChatRequest,
+  ChatResult,
+  ChatStream,
   ComputeRouterOptions,
   FetchLike,
   HostedRoute,
@@ -157,11 +162,38 @@ export class ComputeRouter {
   async runLLM(req: RunLLMRequest): Promise<LlmResult> {
     const payload = {
       prompt: req.prompt,
-      max_tokens: req.max_tokens ?? 256,
+      max_tokens: req.max_tokens ?? LIMITS.defaultMaxTokens,
       ...(req.system === undefined ? {} : { system: req.system }),
       ...(req.temperature === undefined ? {} : { temperature: req.temperature }),
     };
+    return this.#llm(payload, req);
+  }
+
+  /**
+   * OpenAI-style chat as an LLM_INFER job: OpenAI-shaped messages in, a verified answer out
+   * (assistant message, model, finish reason, usage). With `stream: true` it returns a
+   * ChatStream of text deltas at once; the receipt is verified before the stream ends.
+   */
+  chat(req: ChatRequest & { stream: true }): ChatStream;
+  chat(req: ChatRequest & { stream?: false | undefined }): Promise<ChatResult>;
+  chat(req: ChatRequest): ChatStream | Promise<ChatResult>;
+  chat(req: ChatRequest): ChatStream | Promise<ChatResult> {
+    const run = async (onToken?: (text: string) => void): Promise<ChatResult> =>
+      chatResult(await this.#llm(chatPayload(req), { ...req, ...(onToken && { onToken }) }));
+    return req.stream === true ? streamChat(run) : run();
+  }
+
+  /** The models this chain's workers serve (`GET /v1/models`, OpenAI's list shape). */
+  async models(opts: { chain?: Chain; signal?: AbortSignal } = {}): Promise<ModelsResponse> {
+    return this.#client(opts.chain).json(ModelsResponse, { method: "GET", path: "/v1/models", timeoutMs: 15_000, signal: opts.signal });
+  }
+
+  async #llm(
+    payload: Record<string, unknown>,
+    req: RunLLMRequest | (ChatRequest & { onToken?: (text: string) => void }),
+  ): Promise<LlmResult> {
     const result = await this.#run("LLM_INFER", payload, req, async (route) => {
+      // Hosted providers get the conversation; the Dispatch model name means nothing to them.
       const out = await completeHosted(route, this.#hosted ?? {}, LlmPayload.parse(payload), this.#fetch, req.signal);
       req.onToken?.(out.text);
       return { text: out.text, model: out.model };
@@ -191,7 +223,7 @@ export class ComputeRouter {
   async #run(
     jobType: JobType,
     payload: Record<string, unknown>,
-    req: (RunLLMRequest | RunTaskRequest) & { onToken?: (text: string) => void },
+    req: (RunLLMRequest | RunTaskRequest | ChatRequest) & { onToken?: (text: string) => void },
     hosted: (route: HostedRoute) => Promise<unknown>,
   ): Promise<JobResult> {
     const privacy: PrivacyClass = req.privacy ?? "PUBLIC";
@@ -255,12 +287,12 @@ export class ComputeRouter {
   async #settle(
     handle: JobHandle,
     { deadline, queuedUntil }: { deadline: number; queuedUntil: number },
-    req: RunLLMRequest | RunTaskRequest,
+    req: (RunLLMRequest | RunTaskRequest | ChatRequest) & { onToken?: (text: string) => void },
   ): Promise<JobResult> {
     const client = this.#client(handle.chain);
     const sign = handle.privacy === "PRIVATE";
     const onStage = (stage: string) => req.onProgress?.({ type: "stage", chain: handle.chain, job_id: handle.job_id, stage });
-    const onToken = "onToken" in req ? req.onToken : undefined;
+    const onToken = req.onToken;
     if (onToken) {
       // A coordinator drops a stream whose reader falls behind; resume after the last token seen.
       let lastSeq: number | undefined;

@@ -1,4 +1,4 @@
-import type { Chain, JobType, PaymentView, Policy, PrivacyClass, ReceiptView, TaskType, Tier } from "../protocol/index.ts";
+import type { Chain, JobType, OpenAiMessage, PaymentView, Policy, PrivacyClass, ReceiptView, TaskType, Tier } from "../protocol/index.ts";
 import type { HostedConfig } from "./hosted.ts";
 import type { PaymentClientInput } from "./payments.ts";
 
@@ -95,6 +95,53 @@ export interface RunLLMRequest {
   signal?: AbortSignal;
   timeoutMs?: number;
   idempotencyKey?: string;
+}
+
+export interface ChatRequest {
+  /** OpenAI-shaped messages: system/developer, user and assistant turns with text content. */
+  messages: OpenAiMessage[];
+  /** A model workers serve (see `models()`); any model when absent. */
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  /** Up to 4 sequences that end the answer (left out of it). */
+  stop?: string | string[];
+  /** `true`: return a ChatStream of text deltas instead of a promise of the whole answer. */
+  stream?: boolean;
+  policy?: Policy;
+  privacy?: PrivacyClass;
+  chain?: Chain;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+/** Token counts as OpenAI reports them; a count the backend did not report is null. */
+export interface ChatUsage {
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+}
+
+/** A chat answer whose receipt verified (or a hosted answer, which has none). */
+export interface ChatResult extends LlmResult {
+  message: { role: "assistant"; content: string };
+  /** The model that answered, as the worker (or hosted provider) named it. */
+  model: string | null;
+  finish_reason: "stop" | "length" | null;
+  /** Null for hosted answers. */
+  usage: ChatUsage | null;
+}
+
+/**
+ * A streamed chat answer: iterate it for text deltas as the worker produces them. Together they
+ * make the answer's text: what the live stream missed (it opened late, or the coordinator has
+ * no event stream) arrives as one last delta. The iteration ends only after the receipt has
+ * verified, and throws if it does not; `result` is the verified answer.
+ */
+export interface ChatStream extends AsyncIterable<string> {
+  readonly result: Promise<ChatResult>;
 }
 
 export interface RunTaskRequest {

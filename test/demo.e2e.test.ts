@@ -108,6 +108,10 @@ describe("npm run demo", () => {
       expect(llm).toMatchObject({ policy: "FAST", price: "$0.010", provider_pubkey: pubkeyOf(chain, "desktop") });
       expect(llm.output).toMatchObject({ backend: "embedded", text: expect.stringMatching(/\S/) });
       expect(llm.display).toBe((llm.output as { text: string }).text.trim());
+      // Its tokens reached the seeker live over SSE, all of them: a stream that opens after the
+      // first tokens (or after the job finished) gets the ones it missed replayed first.
+      expect(llm.details.streamed_events).toBeGreaterThan(0);
+      expect(llm.details.streamed_chars).toBe((llm.output as { text: string }).text.length);
 
       // (b) An extractive summary: its sentences are the input's own, in order.
       const pub = of("public_task");
@@ -150,6 +154,7 @@ describe("npm run demo", () => {
     expect(started).not.toBe(coordinator.url);
     for (const chain of CHAINS) expect(run.stdout).toContain(`━━ ${chain} `);
     expect(run.stdout.match(/receipt\s+verified ✓/g)).toHaveLength(6);
+    expect(run.stdout.match(/streamed\s+\d+ SSE token events? \(all \d+ characters\)/g)).toHaveLength(2);
     expect(run.stdout).toMatch(/label\s+billing/);
     expect(run.stdout).toContain("All 6 scenarios passed on monad and solana");
     // Its coordinator is gone once the demo has exited.

@@ -4,15 +4,18 @@ import type {
   JobAssignMessage,
   JobCompleteMessage,
   JobType,
+  ModelsUpdateMessage,
   ProviderType,
   RegisterAckMessage,
 } from "../protocol/index.ts";
 import { buildReceipt, LIMITS, signReceipt, TASK_ENGINE_VERSION } from "../protocol/index.ts";
 import type { ExecutorDeps, JobOutput } from "./job-executor.ts";
-import { executeJob } from "./job-executor.ts";
+import { executeJob, jobBudgetMs } from "./job-executor.ts";
+import type { ModelLists } from "./llm/model-inventory.ts";
 import type { Logger } from "./logger.ts";
 import { ProgressStream } from "./progress-stream.ts";
-import { WorkerSession } from "./session.ts";
+import { type Registration, WorkerSession } from "./session.ts";
+import { SlotBudget } from "./slot-budget.ts";
 
 export interface AgentOptions {
   url: string;
@@ -22,6 +25,8 @@ export interface AgentOptions {
   providerType: ProviderType;
   capabilities: JobType[];
   slots: number;
+  /** The machine's slots when several agents (one per chain) share them; a budget of `slots` of its own otherwise. */
+  slotBudget?: SlotBudget;
   /** Free-form description sent at register (version, backend, model). */
   agent: string;
   agentId?: string;
@@ -37,6 +42,8 @@ export interface AgentOptions {
 interface ActiveJob {
   controller: AbortController;
   cancelled: boolean;
+  /** Waiting for a slot another chain's session holds. */
+  waiting: boolean;
   done: Promise<void>;
 }
 
@@ -54,6 +61,12 @@ export class WorkerAgent {
   readonly #active = new Map<string, ActiveJob>();
   readonly #outbox = new Map<string, JobCompleteMessage>();
   readonly #outboxWaiters = new Set<() => void>();
+  readonly #budget: SlotBudget;
+  readonly #stopWatchingModels: () => void;
+  /** Does the coordinator on the current connection understand `models_update`? */
+  #modelsUpdates = false;
+  /** The model lists the last `register` carried, to catch a change that raced its ack. */
+  #registeredModels: ModelLists | undefined;
   #trustPending: string | undefined;
   #draining = false;
   #stopping: Promise<void> | undefined;
@@ -63,6 +76,7 @@ export class WorkerAgent {
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
+    this.#budget = opts.slotBudget ?? new SlotBudget(opts.slots);
     this.#trustPending = opts.trustCode;
     this.stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
@@ -74,15 +88,7 @@ export class WorkerAgent {
       log: opts.log,
       ...(opts.backoff && { backoff: opts.backoff }),
       ...(opts.registerTimeoutMs !== undefined && { registerTimeoutMs: opts.registerTimeoutMs }),
-      registration: () => ({
-        provider_type: opts.providerType,
-        capabilities: opts.capabilities,
-        slots: opts.slots,
-        agent: opts.agent.slice(0, 200),
-        // Lets the coordinator tell which workers must agree byte for byte on a TASK's output.
-        ...(opts.capabilities.includes("TASK") && { task_engine: TASK_ENGINE_VERSION }),
-        ...(opts.agentId !== undefined && { agent_id: opts.agentId }),
-      }),
+      registration: () => this.#registration(),
       handlers: {
         registered: (ack) => this.#onRegistered(ack),
         message: (msg) => this.#onMessage(msg),
@@ -93,11 +99,13 @@ export class WorkerAgent {
         metrics: () => ({
           active_jobs: this.#active.size,
           slots: opts.slots,
+          slots_in_use: this.#budget.used,
           pending_completions: this.#outbox.size,
           draining: this.#draining,
         }),
       },
     });
+    this.#stopWatchingModels = opts.deps.llm?.onModelsChange((lists) => this.#onModelsChange(lists)) ?? (() => {});
   }
 
   start(): void {
@@ -118,20 +126,58 @@ export class WorkerAgent {
       const log = this.#opts.log;
       this.#draining = true;
       log.info("draining", { reason, running: this.#active.size, pending_completions: this.#outbox.size });
+      // A job still waiting for a slot is handed back rather than started.
+      for (const job of this.#active.values()) if (job.waiting) job.controller.abort();
       await Promise.all([...this.#active.values()].map((j) => j.done));
       if (exitCode === 0 && this.#outbox.size > 0) await this.#waitForOutbox(this.#opts.ackGraceMs ?? 15_000);
       if (this.#outbox.size > 0) log.warn("stopping with unacknowledged completions", { jobs: [...this.#outbox.keys()] });
+      this.#stopWatchingModels();
       await this.#session.close();
-      await this.#opts.deps.tasks.close();
-      await this.#opts.deps.llm?.close();
+      // The task pool and the LLM may serve other chains' agents: their owner closes them.
       log.info("stopped");
       this.#resolveStopped(exitCode);
     })();
     return this.#stopping;
   }
 
+  /** What `register` says, read anew at every (re)connection so the model lists are current. */
+  #registration(): Registration {
+    const opts = this.#opts;
+    const llm = opts.capabilities.includes("LLM_INFER") ? opts.deps.llm : undefined;
+    const lists = llm?.models();
+    this.#registeredModels = lists;
+    return {
+      provider_type: opts.providerType,
+      capabilities: opts.capabilities,
+      slots: opts.slots,
+      agent: opts.agent.slice(0, 200),
+      // Lets the coordinator tell which workers must agree byte for byte on a TASK's output.
+      ...(opts.capabilities.includes("TASK") && { task_engine: TASK_ENGINE_VERSION }),
+      ...(opts.agentId !== undefined && { agent_id: opts.agentId }),
+      ...(lists !== undefined && { models: lists.models, loaded_models: lists.loaded }),
+    };
+  }
+
+  #onModelsChange(lists: ModelLists): void {
+    if (!this.#opts.capabilities.includes("LLM_INFER")) return;
+    const log = this.#opts.log;
+    log.info("models changed", { models: lists.models.join(","), loaded_models: lists.loaded.join(",") });
+    // A coordinator that does not know the message would only answer UNKNOWN_MSG; it hears
+    // the new lists at the next register instead.
+    if (!this.#modelsUpdates) return;
+    this.#sendModels(lists);
+  }
+
+  #sendModels(lists: ModelLists): void {
+    const msg: ModelsUpdateMessage = { type: "models_update", models: lists.models, loaded_models: lists.loaded };
+    if (this.#session.send(msg)) this.#registeredModels = lists;
+  }
+
   #onRegistered(ack: RegisterAckMessage): void {
     const log = this.#opts.log;
+    this.#modelsUpdates = ack.accepts?.includes("models_update") ?? false;
+    const now = this.#opts.capabilities.includes("LLM_INFER") ? this.#opts.deps.llm?.models() : undefined;
+    if (this.#modelsUpdates && now !== undefined && !sameLists(now, this.#registeredModels)) this.#sendModels(now);
     log.info("registered", {
       worker_id: ack.worker_id,
       verified: ack.verified,
@@ -198,6 +244,7 @@ export class WorkerAgent {
       log.debug("job already running");
       return;
     }
+    // More jobs than the slots we declared is the coordinator's mistake: hand the extra one back.
     const refusal = this.#draining
       ? "worker_shutting_down"
       : !this.#opts.capabilities.includes(assign.job_type)
@@ -212,9 +259,35 @@ export class WorkerAgent {
     }
 
     const controller = new AbortController();
-    const job: ActiveJob = { controller, cancelled: false, done: Promise.resolve() };
+    const job: ActiveJob = { controller, cancelled: false, waiting: false, done: Promise.resolve() };
     this.#active.set(assign.job_id, job);
-    job.done = this.#run(assign, job, log).finally(() => this.#active.delete(assign.job_id));
+    job.done = this.#runInSlot(assign, job, log).finally(() => this.#active.delete(assign.job_id));
+  }
+
+  /**
+   * Runs the job in one of the machine's slots. When other chains' sessions hold them all, the
+   * job waits for one while it still has half its time; after that it is handed back so the
+   * coordinator can give it to another worker.
+   */
+  async #runInSlot(assign: JobAssignMessage, job: ActiveJob, log: Logger): Promise<void> {
+    if (!this.#budget.take()) {
+      log.info("waiting for a slot held by another chain's job");
+      job.waiting = true;
+      const granted = await this.#budget.acquire(Date.now() + jobBudgetMs(assign) / 2, job.controller.signal);
+      job.waiting = false;
+      if (!granted) {
+        if (job.cancelled) return;
+        const reason = this.#draining ? "worker_shutting_down" : "no_free_slot";
+        log.info("rejecting job", { reason });
+        this.#session.send({ type: "job_reject", job_id: assign.job_id, reason });
+        return;
+      }
+    }
+    try {
+      await this.#run(assign, job, log);
+    } finally {
+      this.#budget.release();
+    }
   }
 
   async #run(assign: JobAssignMessage, job: ActiveJob, log: Logger): Promise<void> {
@@ -286,4 +359,9 @@ export class WorkerAgent {
       this.#outboxWaiters.add(done);
     });
   }
+}
+
+function sameLists(a: ModelLists, b: ModelLists | undefined): boolean {
+  const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return b !== undefined && same(a.models, b.models) && same(a.loaded, b.loaded);
 }

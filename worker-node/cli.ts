@@ -2,12 +2,14 @@
 import os from "node:os";
 import type { JobType } from "../protocol/index.ts";
 import { WorkerAgent } from "./agent.ts";
+import { ChainAgents } from "./chain-agents.ts";
 import type { WorkerConfig } from "./config.ts";
 import { ConfigError, helpText, parseConfig, workerSocketUrl } from "./config.ts";
 import { loadOrCreateKey } from "./key-file.ts";
 import { selectBackend } from "./llm/select-backend.ts";
 import type { Logger } from "./logger.ts";
 import { createLogger } from "./logger.ts";
+import { SlotBudget } from "./slot-budget.ts";
 import { TaskPool } from "./tasks/task-pool.ts";
 
 const VERSION = "0.1.0";
@@ -39,6 +41,7 @@ async function main(): Promise<number> {
     backend: config.llmBackend,
     ollamaHost: config.ollamaHost,
     ollamaModel: config.ollamaModel,
+    models: config.models,
     ggufPath: config.ggufPath,
     threads: config.threads,
     contextSize: config.contextSize,
@@ -49,23 +52,31 @@ async function main(): Promise<number> {
 
   const llm = selection.backend;
   const capabilities: JobType[] = llm !== undefined && config.providerType === "DESKTOP" ? ["LLM_INFER", "TASK"] : ["TASK"];
-  const url = workerSocketUrl(config.coordinator, config.chain);
-  const backendText = llm === undefined ? "none" : `${llm.name} (${llm.model})`;
-  printSummary(config, log, { pubkey: key.keys.publicKey, url, capabilities, backend: backendText });
+  const urls = config.targets.map((t) => workerSocketUrl(t.coordinator, t.chain));
+  const backendText = llm === undefined ? "none" : `${llm.name} (${llm.defaultModel})`;
+  printSummary(config, log, { pubkey: key.keys.publicKey, urls, capabilities, backend: backendText, models: llm?.models().models ?? [] });
 
-  const agent = new WorkerAgent({
-    url,
-    chain: config.chain,
-    keys: key.keys,
-    providerType: config.providerType,
-    capabilities,
-    slots: config.slots,
-    agent: `dispatch-worker/${VERSION} node/${process.versions.node} llm=${backendText}`,
-    ...(config.agentId !== undefined && { agentId: config.agentId }),
-    ...(config.trustCode !== undefined && { trustCode: config.trustCode }),
-    deps: { tasks, llm },
-    log,
-  });
+  const deps = { tasks, llm };
+  // One budget for every chain: serving two chains must not double the jobs this machine runs at once.
+  const slotBudget = new SlotBudget(config.slots);
+  const agents = config.targets.map(
+    (target, i) =>
+      new WorkerAgent({
+        url: urls[i] as string,
+        chain: target.chain,
+        keys: key.keys,
+        providerType: config.providerType,
+        capabilities,
+        slots: config.slots,
+        slotBudget,
+        agent: `dispatch-worker/${VERSION} node/${process.versions.node} llm=${backendText}`,
+        ...(config.agentId !== undefined && { agentId: config.agentId }),
+        ...(config.trustCode !== undefined && { trustCode: config.trustCode }),
+        deps,
+        log: config.targets.length > 1 ? log.child({ chain: target.chain }) : log,
+      }),
+  );
+  const node = new ChainAgents(agents, deps, log);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -74,30 +85,32 @@ async function main(): Promise<number> {
       log.warn("second signal: exiting without waiting for running jobs", { signal });
       process.exit(130);
     }
-    void agent.shutdown(signal);
+    void node.shutdown(signal);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  agent.start();
-  return agent.stopped;
+  node.start();
+  return node.stopped;
 }
 
 function printSummary(
   config: WorkerConfig,
   log: Logger,
-  facts: { pubkey: string; url: string; capabilities: JobType[]; backend: string },
+  facts: { pubkey: string; urls: string[]; capabilities: JobType[]; backend: string; models: string[] },
 ): void {
+  const chains = config.targets.map((t, i) => `${t.chain}  (${facts.urls[i]})`);
   if (config.logFormat === "logfmt" && process.stderr.isTTY) {
     process.stderr.write(
       [
         "",
         `  dispatch-worker ${VERSION}`,
         `  pubkey        ${facts.pubkey}`,
-        `  chain         ${config.chain}  (${facts.url})`,
-        `  type          ${config.providerType}  slots ${config.slots}`,
+        ...chains.map((c, i) => `  ${i === 0 ? "chain" : "".padEnd(5)}         ${c}`),
+        `  type          ${config.providerType}  slots ${config.slots}${config.targets.length > 1 ? " (shared by every chain)" : ""}`,
         `  capabilities  ${facts.capabilities.join(", ")}`,
         `  llm           ${facts.backend}${config.llmBackend === "none" ? "" : `  [mode ${config.llmBackend}]`}`,
+        ...(facts.models.length > 0 ? [`  models        ${facts.models.join(", ")}`] : []),
         `  key file      ${config.keyFile}`,
         "",
         "",
@@ -107,12 +120,13 @@ function printSummary(
   log.info("worker starting", {
     version: VERSION,
     pubkey: facts.pubkey,
-    chain: config.chain,
-    url: facts.url,
+    chain: config.targets.map((t) => t.chain).join(","),
+    url: facts.urls.join(","),
     provider_type: config.providerType,
     slots: config.slots,
     capabilities: facts.capabilities.join(","),
     llm: facts.backend,
+    models: facts.models.join(",") || undefined,
     cpus: os.availableParallelism(),
     trust_code: config.trustCode === undefined ? undefined : "set",
   });

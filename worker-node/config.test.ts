@@ -11,12 +11,13 @@ describe("worker configuration", () => {
   it("has working defaults", () => {
     const c = config([]);
     expect(c).toMatchObject({
-      coordinator: "http://127.0.0.1:8787",
-      chain: "monad",
+      targets: [{ coordinator: "http://127.0.0.1:8787", chain: "monad" }],
       providerType: "DESKTOP",
       slots: 1,
       threads: 1,
       llmBackend: "auto",
+      ollamaModel: undefined,
+      models: undefined,
     });
     expect(c.keyFile).toMatch(/\.dispatch[/\\]worker-key\.json$/);
   });
@@ -32,22 +33,57 @@ describe("worker configuration", () => {
       DISPATCH_THREADS: "2",
       DISPATCH_CONTEXT_SIZE: "1024",
       DISPATCH_OLLAMA_MODEL: "qwen3",
+      DISPATCH_MODELS: "qwen3, llama3.2:3b",
       DISPATCH_TRUST_CODE: "ABCDEFGHJK",
       DISPATCH_LOG_FORMAT: "json",
     };
     const c = config(["--chain", "monad", "-c", "2"], env);
     expect(c).toMatchObject({
-      coordinator: "https://dispatch.example",
-      chain: "monad",
+      targets: [{ coordinator: "https://dispatch.example", chain: "monad" }],
       slots: 2,
       llmBackend: "embedded",
       threads: 2,
       contextSize: 1024,
       ollamaModel: "qwen3",
+      models: ["qwen3", "llama3.2:3b"],
       trustCode: "ABCDEFGHJK",
       logFormat: "json",
     });
     expect(c.ggufPath).toMatch(/model\.gguf$/);
+  });
+
+  it("keeps one session per chain: repeated --chain, --chains, and one coordinator per chain", () => {
+    const both = [
+      { coordinator: "http://127.0.0.1:8787", chain: "monad" },
+      { coordinator: "http://127.0.0.1:8787", chain: "solana" },
+    ];
+    expect(config(["--chain", "monad", "--chain", "solana"]).targets).toEqual(both);
+    expect(config(["--chains", "monad,solana"]).targets).toEqual(both);
+    expect(config([], { DISPATCH_CHAIN: "monad,solana" }).targets).toEqual(both);
+    expect(config(["--chains", "monad"], { DISPATCH_CHAIN: "solana" }).targets).toEqual(both.slice(0, 1)); // flags win
+    expect(config(["--coordinator", "http://a:1", "--coordinator", "http://b:2", "--chains", "solana,monad"]).targets).toEqual([
+      { coordinator: "http://a:1", chain: "solana" },
+      { coordinator: "http://b:2", chain: "monad" },
+    ]);
+    expect(config(["--coordinator", "http://a:1", "--coordinator", "http://b:2"], { DISPATCH_CHAINS: "monad,monad" }).targets).toHaveLength(
+      2,
+    );
+  });
+
+  it("refuses chain lists it cannot pair or that repeat a session", () => {
+    expect(() => parseConfig(["--coordinator", "http://a:1", "--coordinator", "http://b:2", "--chain", "monad"], {})).toThrow(
+      /one --coordinator for every chain, or one per chain in the same order \(got 2 coordinators for 1 chains\)/,
+    );
+    expect(() => parseConfig(["--chains", "monad,monad"], {})).toThrow(/chain monad on http:\/\/127.0.0.1:8787 is given twice/);
+    expect(() => parseConfig(["--chains", "monad,eth"], {})).toThrow(/--chain must be one of monad, solana \(got "eth"\)/);
+  });
+
+  it("checks model names and that the default model is among --models", () => {
+    expect(() => parseConfig(["--models", "llama3.2,bad name"], {})).toThrow(/--models: model may hold letters/);
+    expect(() => parseConfig(["--ollama-model", "qwen3", "--models", "llama3.2"], {})).toThrow(
+      /--ollama-model qwen3 must be one of --models \(llama3.2\)/,
+    );
+    expect(config(["--ollama-model", "llama3.2", "--models", "llama3.2:latest,qwen3"]).ollamaModel).toBe("llama3.2");
   });
 
   it("falls back to OLLAMA_HOST, as the ollama CLI does", () => {
@@ -81,6 +117,8 @@ describe("worker configuration", () => {
       "llm-backend",
       "ollama-host",
       "ollama-model",
+      "models",
+      "chains",
       "gguf",
       "threads",
       "context-size",
@@ -90,7 +128,16 @@ describe("worker configuration", () => {
     ]) {
       expect(help).toContain(`--${flag}`);
     }
-    for (const env of ["DISPATCH_COORDINATOR", "DISPATCH_CHAIN", "DISPATCH_TYPE", "DISPATCH_KEY_FILE", "DISPATCH_GGUF", "DISPATCH_THREADS"])
+    for (const env of [
+      "DISPATCH_COORDINATOR",
+      "DISPATCH_CHAIN",
+      "DISPATCH_CHAINS",
+      "DISPATCH_MODELS",
+      "DISPATCH_TYPE",
+      "DISPATCH_KEY_FILE",
+      "DISPATCH_GGUF",
+      "DISPATCH_THREADS",
+    ])
       expect(help).toContain(env);
   });
 

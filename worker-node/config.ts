@@ -2,13 +2,19 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Chain, ProviderType } from "../protocol/index.ts";
-import { CHAINS, LIMITS } from "../protocol/index.ts";
+import { CHAINS, LIMITS, ModelName, sameModel } from "../protocol/index.ts";
 import type { BackendMode } from "./llm/select-backend.ts";
 import type { LogFormat, LogLevel } from "./logger.ts";
 
-export interface WorkerConfig {
+/** One coordinator session: the worker keeps one per chain it serves. */
+export interface Target {
   coordinator: string;
   chain: Chain;
+}
+
+export interface WorkerConfig {
+  /** Sessions to keep, in the order given; they share the key, the backends and the job slots. */
+  targets: Target[];
   providerType: ProviderType;
   keyFile: string;
   trustCode: string | undefined;
@@ -16,7 +22,10 @@ export interface WorkerConfig {
   agentId: string | undefined;
   llmBackend: BackendMode;
   ollamaHost: string;
-  ollamaModel: string;
+  /** Default Ollama model; undefined lets the backend choose (llama3.2 if served, else the first). */
+  ollamaModel: string | undefined;
+  /** Ollama models to serve (all the server has when undefined). */
+  models: string[] | undefined;
   ggufPath: string | undefined;
   threads: number;
   contextSize: number;
@@ -30,6 +39,8 @@ interface OptionSpec {
   value: string | undefined;
   help: string;
   short?: string;
+  /** May be given more than once (and its variable may hold a comma-separated list). */
+  multiple?: boolean;
 }
 
 // One table drives parsing, environment fallbacks and --help, so they cannot drift apart.
@@ -38,9 +49,22 @@ const OPTIONS: OptionSpec[] = [
     flag: "coordinator",
     env: "DISPATCH_COORDINATOR",
     value: "URL",
-    help: "coordinator base URL (http(s) or ws(s)); default http://127.0.0.1:8787",
+    help: "coordinator base URL (http(s) or ws(s)); default http://127.0.0.1:8787; repeat: one per --chain",
+    multiple: true,
   },
-  { flag: "chain", env: "DISPATCH_CHAIN", value: "monad|solana", help: "chain whose jobs to take; default monad" },
+  {
+    flag: "chain",
+    env: "DISPATCH_CHAIN",
+    value: "monad|solana",
+    help: "chain whose jobs to take; default monad; repeat it (or use --chains) to serve several",
+    multiple: true,
+  },
+  {
+    flag: "chains",
+    env: "DISPATCH_CHAINS",
+    value: "LIST",
+    help: "e.g. monad,solana: one session per chain, sharing the LLM, TASK threads and job slots",
+  },
   {
     flag: "type",
     env: "DISPATCH_TYPE",
@@ -65,7 +89,7 @@ const OPTIONS: OptionSpec[] = [
     flag: "llm-backend",
     env: "DISPATCH_LLM_BACKEND",
     value: "auto|ollama|embedded|none",
-    help: "LLM backend; auto = Ollama if it serves the model, else the GGUF file; default auto",
+    help: "LLM backend; auto = Ollama if it answers with a model, else the GGUF file; default auto",
   },
   {
     flag: "ollama-host",
@@ -73,7 +97,18 @@ const OPTIONS: OptionSpec[] = [
     value: "URL",
     help: "Ollama server (OLLAMA_HOST is honoured too); default http://127.0.0.1:11434",
   },
-  { flag: "ollama-model", env: "DISPATCH_OLLAMA_MODEL", value: "NAME", help: "Ollama model; default llama3.2" },
+  {
+    flag: "ollama-model",
+    env: "DISPATCH_OLLAMA_MODEL",
+    value: "NAME",
+    help: "Ollama model for jobs that name none; default llama3.2 if served, else the first one",
+  },
+  {
+    flag: "models",
+    env: "DISPATCH_MODELS",
+    value: "LIST",
+    help: "comma-separated Ollama models to serve; default every model the server has",
+  },
   { flag: "gguf", env: "DISPATCH_GGUF", value: "PATH", help: "GGUF model file for the embedded node-llama-cpp backend" },
   {
     flag: "threads",
@@ -112,6 +147,7 @@ export function helpText(): string {
     "Examples:",
     "  npm run worker -- --coordinator http://127.0.0.1:8787 --chain monad --gguf ./model.gguf",
     "  npm run worker -- --type seeker --chain solana -c 2",
+    "  npm run worker -- --chains monad,solana --models llama3.2,qwen2.5:7b",
     "",
   ].join("\n");
 }
@@ -120,12 +156,17 @@ export type ParsedCli = { help: true } | { help: false; config: WorkerConfig };
 
 /** Flags first, then DISPATCH_* variables, then defaults. Throws ConfigError naming the bad value. */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
       options: {
-        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: "string" as const, ...(o.short && { short: o.short }) }])),
+        ...Object.fromEntries(
+          OPTIONS.map((o) => [
+            o.flag,
+            { type: "string" as const, ...(o.short && { short: o.short }), ...(o.multiple && { multiple: true }) },
+          ]),
+        ),
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -140,8 +181,25 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     const spec = OPTIONS.find((o) => o.flag === flag);
     const fromFlag = values[flag];
     if (typeof fromFlag === "string") return fromFlag;
+    if (Array.isArray(fromFlag)) return fromFlag.at(-1);
     const fromEnv = spec ? env[spec.env] : undefined;
     return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
+  };
+  const split = (values: string[]): string[] => values.flatMap((v) => v.split(",")).map((v) => v.trim());
+  /** Every value given on the command line for a repeatable or comma-separated option. */
+  const flagValues = (flag: string): string[] => {
+    const given = values[flag];
+    return split(Array.isArray(given) ? given : typeof given === "string" ? [given] : []);
+  };
+  const envValues = (flag: string): string[] => {
+    const raw = env[OPTIONS.find((o) => o.flag === flag)?.env ?? ""];
+    return raw === undefined || raw === "" ? [] : split([raw]);
+  };
+  /** Flags if any were given, else the variables: for options that several flags feed (--chain, --chains). */
+  const list = (...flags: string[]): string[] | undefined => {
+    const flagged = flags.flatMap(flagValues);
+    const all = flagged.length > 0 ? flagged : flags.flatMap(envValues);
+    return all.length > 0 ? all : undefined;
   };
   const oneOf = <T extends string>(flag: string, allowed: readonly T[], fallback: T): T => {
     const v = get(flag)?.toLowerCase() ?? fallback;
@@ -158,13 +216,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     return n;
   };
 
-  const coordinator = get("coordinator") ?? "http://127.0.0.1:8787";
-  try {
-    const url = new URL(coordinator);
-    if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) throw new Error("bad protocol");
-  } catch {
-    throw new ConfigError(`--coordinator must be an http(s) or ws(s) URL (got ${JSON.stringify(coordinator)})`);
-  }
+  const targets = parseTargets(list("coordinator"), list("chain", "chains") ?? []);
   const type = oneOf("type", ["desktop", "seeker"] as const, "desktop");
   const agentId = get("agent-id");
   if (agentId !== undefined && !/^\d{1,78}$/.test(agentId)) throw new ConfigError("--agent-id must be a decimal number");
@@ -175,8 +227,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   return {
     help: false,
     config: {
-      coordinator,
-      chain: oneOf("chain", CHAINS, "monad"),
+      targets,
       providerType: type === "seeker" ? "SEEKER" : "DESKTOP",
       keyFile: path.resolve(keyFile.startsWith("~/") ? path.join(home, keyFile.slice(2)) : keyFile),
       trustCode: get("trust-code"),
@@ -185,7 +236,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       // A seeker phone runs TASKs only: never spend its startup probing for an LLM.
       llmBackend: type === "seeker" ? "none" : oneOf("llm-backend", ["auto", "ollama", "embedded", "none"] as const, "auto"),
       ollamaHost: get("ollama-host") ?? env.OLLAMA_HOST ?? "http://127.0.0.1:11434",
-      ollamaModel: get("ollama-model") ?? "llama3.2",
+      ...modelChoice(get("ollama-model"), list("models")),
       ggufPath: gguf === undefined ? undefined : path.resolve(gguf),
       threads: int("threads", 1, 1, 256),
       contextSize: int("context-size", 2048, 64, 1 << 20),
@@ -193,6 +244,63 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       logLevel: oneOf("log-level", ["debug", "info", "warn", "error"] as const, "info"),
     },
   };
+}
+
+const DEFAULT_COORDINATOR = "http://127.0.0.1:8787";
+
+/**
+ * Pairs coordinators with chains: one coordinator serves every chain, or there is one per
+ * chain in the same order. A pair given twice would register one key twice on one socket path.
+ */
+function parseTargets(coordinators: string[] | undefined, chainValues: string[]): Target[] {
+  const chains = chainValues.length === 0 ? ["monad"] : chainValues;
+  for (const chain of chains) {
+    if (!(CHAINS as readonly string[]).includes(chain.toLowerCase()))
+      throw new ConfigError(`--chain must be one of ${CHAINS.join(", ")} (got ${JSON.stringify(chain)})`);
+  }
+  const urls = coordinators ?? [DEFAULT_COORDINATOR];
+  for (const url of urls) {
+    let ok = false;
+    try {
+      ok = ["http:", "https:", "ws:", "wss:"].includes(new URL(url).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`--coordinator must be an http(s) or ws(s) URL (got ${JSON.stringify(url)})`);
+  }
+  if (urls.length !== 1 && urls.length !== chains.length) {
+    throw new ConfigError(
+      `give one --coordinator for every chain, or one per chain in the same order (got ${urls.length} coordinators for ${chains.length} chains)`,
+    );
+  }
+  const targets = chains.map((chain, i) => ({
+    coordinator: urls[urls.length === 1 ? 0 : i] as string,
+    chain: chain.toLowerCase() as Chain,
+  }));
+  const seen = new Set<string>();
+  for (const t of targets) {
+    const key = workerSocketUrl(t.coordinator, t.chain);
+    if (seen.has(key)) throw new ConfigError(`chain ${t.chain} on ${t.coordinator} is given twice`);
+    seen.add(key);
+  }
+  return targets;
+}
+
+/** `--ollama-model` and `--models`, checked against the protocol's model names and each other. */
+function modelChoice(model: string | undefined, models: string[] | undefined): Pick<WorkerConfig, "ollamaModel" | "models"> {
+  const check = (flag: string, name: string): void => {
+    const parsed = ModelName.safeParse(name);
+    if (!parsed.success) throw new ConfigError(`--${flag}: ${parsed.error.issues[0]?.message ?? "invalid"} (got ${JSON.stringify(name)})`);
+  };
+  if (model !== undefined) check("ollama-model", model);
+  for (const m of models ?? []) check("models", m);
+  if (models !== undefined && models.length > LIMITS.maxWorkerModels) {
+    throw new ConfigError(`--models names at most ${LIMITS.maxWorkerModels} models (got ${models.length})`);
+  }
+  if (model !== undefined && models !== undefined && !models.some((m) => sameModel(m, model))) {
+    throw new ConfigError(`--ollama-model ${model} must be one of --models (${models.join(", ")})`);
+  }
+  return { ollamaModel: model, models };
 }
 
 /** `${coordinator}/${chain}/v1/workers/ws` with http(s) turned into ws(s); a base that already names the chain is kept. */

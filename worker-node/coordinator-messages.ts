@@ -20,6 +20,8 @@ const RegisterAck = z.object({
   chain: z.string().default(""),
   privacy: z.array(PrivacyClass).default(["PUBLIC"]),
   heartbeat_interval_ms: z.number().int().min(1_000).max(300_000).default(10_000),
+  // An unreadable list from a newer coordinator means "nothing optional", not a failed registration.
+  accepts: z.array(z.string().max(64)).max(64).optional().catch(undefined),
 });
 const HeartbeatAck = z.object({ type: z.literal("heartbeat_ack"), status: z.literal("ok").default("ok") });
 const JobAssign = z.object({

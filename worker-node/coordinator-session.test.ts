@@ -129,6 +129,36 @@ describe("worker processes against the real coordinator", () => {
     expectValidReceipt(view, w.pubkey);
   });
 
+  it("one process serves both chains with one key: a chat job on solana and a TASK on monad", async () => {
+    const args = ["--coordinator", coordinator.url, "--chains", "monad,solana", "--key", path.join(dir, "both.json")];
+    const w = await startWorker([...args, "--llm-backend", "ollama", "--ollama-host", ollama.host, "--models", "slow"]);
+    workers.push(w);
+    await w.waitFor((l) => l.msg === "registered" && l.chain === "solana");
+    await w.waitFor((l) => l.msg === "registered" && l.chain === "monad");
+    expect(w.lines.find((l) => l.msg === "worker starting")).toMatchObject({ chain: "monad,solana", models: "slow:latest" });
+
+    const chat = {
+      job_type: "LLM_INFER",
+      user_id: "u1",
+      payload: { model: "slow", messages: [{ role: "user", content: "Say sixteen words" }], max_tokens: 64 },
+    };
+    const res = await fetch(`${coordinator.url}/solana/v1/jobs/commit/fast`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(chat),
+    });
+    const { job_id } = (await res.json()) as { job_id: string };
+    const task = await commit("cheap", { job_type: "TASK", payload: { task_type: "classify", input: "What a wonderful day!" } });
+    const [onSolana, onMonad] = await Promise.all([
+      fetch(`${coordinator.url}/solana/v1/jobs/${job_id}?wait=30`).then(async (r) => JobView.parse(await r.json())),
+      settled(task),
+    ]);
+    expect(onSolana.result).toMatchObject({ text: SLOW_TOKENS.join(""), model: "slow:latest", prompt_tokens: 3 });
+    expectValidReceipt(onSolana, w.pubkey);
+    expect(onMonad.result).toMatchObject({ label: "positive" });
+    expectValidReceipt(onMonad, w.pubkey);
+  });
+
   it("reports a task failure as an {error} output, not as made-up text", async () => {
     const seeker = await worker("seeker-err", "seeker");
     const schema = { type: "object", properties: { n: { type: "no-such-type" } } };
@@ -240,7 +270,7 @@ describe("worker processes against the real coordinator", () => {
     const view = await settled(id);
     expect(view.status).toBe("completed");
     expect(view.attempts).toBe(2);
-    expect(view.result).toMatchObject({ text: SLOW_TOKENS.join(""), backend: "ollama", model: "slow" });
+    expect(view.result).toMatchObject({ text: SLOW_TOKENS.join(""), backend: "ollama", model: "slow:latest" });
     expectValidReceipt(view, second.pubkey);
   });
 

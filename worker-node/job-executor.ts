@@ -1,5 +1,5 @@
 import type { JobAssignMessage, LlmOutput, TaskFailure, TaskOutput } from "../protocol/index.ts";
-import { describeIssues, LIMITS, LlmPayload } from "../protocol/index.ts";
+import { chatMessages, describeIssues, LIMITS, LlmPayload } from "../protocol/index.ts";
 import type { LlmBackend } from "./llm/llm-backend.ts";
 import { GenerationAbortedError } from "./llm/llm-backend.ts";
 import type { TaskPool } from "./tasks/task-pool.ts";
@@ -53,14 +53,23 @@ export async function executeJob(
   const parsed = LlmPayload.safeParse(assign.payload);
   if (!parsed.success) return { error: `invalid LLM_INFER payload: ${describeIssues(parsed.error)}`, error_kind: "input" };
   const payload = parsed.data;
+  const llm = deps.llm;
+  // A model pulled since the last look is found by looking again before refusing.
+  let model = llm.resolveModel(payload.model);
+  if (model === undefined) {
+    await llm.refresh();
+    model = llm.resolveModel(payload.model);
+  }
+  if (model === undefined) return { error: notServed(payload.model, llm.models().models) };
   const deadline = AbortSignal.timeout(budget);
   const signal = AbortSignal.any([opts.signal, deadline]);
   try {
-    return await deps.llm.generate({
-      prompt: payload.prompt,
-      ...(payload.system !== undefined && { system: payload.system }),
+    return await llm.generate({
+      model,
+      messages: chatMessages(payload),
       maxTokens: payload.max_tokens,
       ...(payload.temperature !== undefined && { temperature: payload.temperature }),
+      ...(payload.stop !== undefined && { stop: payload.stop }),
       signal,
       onToken: opts.onToken,
     });
@@ -72,4 +81,11 @@ export async function executeJob(
     }
     return { error: err instanceof Error ? err.message : String(err), error_kind: "worker" };
   }
+}
+
+/** The refusal for a job's model, naming a few of the models that are served so the seeker can pick one. */
+function notServed(requested: string | undefined, served: string[]): string {
+  const shown = served.slice(0, 8).join(", ") + (served.length > 8 ? ` and ${served.length - 8} more` : "");
+  const what = requested === undefined ? "no model is served here" : `${requested} is not served here`;
+  return `model_not_served: ${what} (this worker serves ${shown || "no models"})`;
 }

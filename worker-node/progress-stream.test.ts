@@ -3,16 +3,18 @@ import type { JobProgressMessage } from "../protocol/index.ts";
 import { ProgressStream } from "./progress-stream.ts";
 
 describe("token progress stream", () => {
-  it("coalesces tokens into few frames, numbered in order, and flushes before completion", async () => {
+  it("sends the first piece at once, coalesces the rest into few frames numbered in order, and flushes before completion", async () => {
     const frames: JobProgressMessage[] = [];
     const stream = new ProgressStream("job-1", (m) => frames.push(m), 20);
     for (const t of ["Once", " upon", " a"]) stream.push(t);
+    expect(frames).toEqual([{ type: "job_progress", job_id: "job-1", text: "Once", seq: 0 }]);
     await new Promise((r) => setTimeout(r, 40));
     stream.push(" time");
     stream.flush();
     expect(frames).toEqual([
-      { type: "job_progress", job_id: "job-1", text: "Once upon a", seq: 0 },
-      { type: "job_progress", job_id: "job-1", text: " time", seq: 1 },
+      { type: "job_progress", job_id: "job-1", text: "Once", seq: 0 },
+      { type: "job_progress", job_id: "job-1", text: " upon a", seq: 1 },
+      { type: "job_progress", job_id: "job-1", text: " time", seq: 2 },
     ]);
   });
 

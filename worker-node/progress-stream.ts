@@ -6,6 +6,8 @@ const MAX_TEXT = 16_384;
 /**
  * Coalesces streamed tokens into job_progress frames: a local model can produce hundreds of
  * tokens a second, and one frame per token would make the coordinator do the same work per token.
+ * The first piece goes out at once: the seeker's time to first token should not include the
+ * coalescing window.
  */
 export class ProgressStream {
   #buffer = "";
@@ -23,7 +25,7 @@ export class ProgressStream {
 
   push(text: string): void {
     this.#buffer += text;
-    if (this.#buffer.length >= MAX_TEXT / 2) this.flush();
+    if (this.#seq === 0 || this.#buffer.length >= MAX_TEXT / 2) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), this.#intervalMs);
   }
 

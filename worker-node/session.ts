@@ -1,5 +1,12 @@
 import WebSocket from "ws";
-import type { CoordinatorMessage, Ed25519KeyPair, RegisterAckMessage, RegisterMessage, WorkerMessage } from "../protocol/index.ts";
+import type {
+  CoordinatorMessage,
+  Ed25519KeyPair,
+  ModelsUpdateMessage,
+  RegisterAckMessage,
+  RegisterMessage,
+  WorkerMessage,
+} from "../protocol/index.ts";
 import { registerSigningString, signMessage } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
 import { parseCoordinatorMessage } from "./coordinator-messages.ts";
@@ -8,7 +15,7 @@ import type { Logger } from "./logger.ts";
 /** What the worker says about itself at each (re)registration. */
 export type Registration = Pick<
   RegisterMessage,
-  "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "payout_address" | "task_engine"
+  "provider_type" | "capabilities" | "slots" | "agent" | "agent_id" | "payout_address" | "task_engine" | "models" | "loaded_models"
 >;
 
 export interface SessionHandlers {
@@ -68,7 +75,7 @@ export class WorkerSession {
   }
 
   /** Sends when registered; returns false otherwise (the caller keeps what must not be lost). */
-  send(msg: WorkerMessage): boolean {
+  send(msg: WorkerMessage | ModelsUpdateMessage): boolean {
     if (!this.#registered || this.#ws?.readyState !== WebSocket.OPEN) return false;
     this.#ws.send(JSON.stringify(msg));
     return true;

@@ -111,6 +111,30 @@ describe("commit, assign, complete", () => {
     expect(events.filter((e) => e.type === "token").map((e) => e.text)).toEqual(["Once", " upon"]);
     expect(events.at(-1)).toMatchObject({ type: "status", stage: "completed", status: "completed" });
   });
+
+  it("replays a finished job's tokens, before its final status, to a stream opened after it finished", async () => {
+    const w = await worker();
+    const { body } = await commit(llmBody({}, "late-sse-user"), { tier: "fast" });
+    const id = String(body.job_id);
+    await w.next("job_assign");
+    w.send({ type: "job_progress", job_id: id, text: "Once", seq: 0 });
+    w.send({ type: "job_progress", job_id: id, text: " upon", seq: 1 });
+    w.complete(id, { text: "Once upon" });
+    expect((await getJob(id, { wait: 5 })).status).toBe("completed");
+    const text = await (await api(`/v1/jobs/${id}/events`)).text();
+    const events = text
+      .trim()
+      .split("\n\n")
+      .map((b) =>
+        JSON.parse(
+          b
+            .split("\n")
+            .find((l) => l.startsWith("data: "))
+            ?.slice(6) ?? "null",
+        ),
+      );
+    expect(events.map((e) => (e.type === "token" ? e.text : e.stage))).toEqual(["Once", " upon", "completed"]);
+  });
 });
 
 describe("completion rules", () => {

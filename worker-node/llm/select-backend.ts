@@ -7,11 +7,16 @@ export type BackendMode = "auto" | "ollama" | "embedded" | "none";
 export interface LlmSettings {
   backend: BackendMode;
   ollamaHost: string;
-  ollamaModel: string;
+  /** Default Ollama model; when absent, llama3.2 if served, else the first served model. */
+  ollamaModel: string | undefined;
+  /** Serve only these Ollama models (all the server has when absent). */
+  models: readonly string[] | undefined;
   ggufPath: string | undefined;
   threads: number;
   contextSize: number;
   slots: number;
+  /** How often the Ollama backend looks again at the server's models (ms). */
+  refreshMs?: number;
 }
 
 export interface Selection {
@@ -27,17 +32,25 @@ export interface Selection {
 export async function selectBackend(settings: LlmSettings): Promise<Selection> {
   const notes: string[] = [];
   if (settings.backend === "none") return { backend: undefined, notes: ["LLM disabled (--llm-backend none)"] };
-
   if (settings.backend === "auto" || settings.backend === "ollama") {
-    const probe = await probeOllama({ host: settings.ollamaHost, model: settings.ollamaModel });
+    const probe = await probeOllama({ host: settings.ollamaHost, model: settings.ollamaModel, only: settings.models });
     if (probe.ok) {
-      notes.push(`ollama ${probe.version} at ${settings.ollamaHost} serves ${settings.ollamaModel}`);
-      return { backend: new OllamaBackend({ host: settings.ollamaHost, model: settings.ollamaModel }), notes };
+      notes.push(...probe.notes);
+      const backend = new OllamaBackend(
+        { host: settings.ollamaHost, only: settings.models, ...(settings.refreshMs !== undefined && { refreshMs: settings.refreshMs }) },
+        probe,
+      );
+      const { models, loaded } = backend.models();
+      notes.push(
+        `ollama ${probe.version} at ${settings.ollamaHost} serves ${models.join(", ")} (default ${backend.defaultModel}; loaded now: ${loaded.join(", ") || "none"})`,
+      );
+      if (backend.skipped.length > 0)
+        notes.push(`not advertised (invalid name, or more than the protocol's limit): ${backend.skipped.join(", ")}`);
+      return { backend, notes };
     }
     notes.push(probe.reason);
     if (settings.backend === "ollama") return { backend: undefined, notes };
   }
-
   if (settings.ggufPath === undefined) {
     notes.push("no GGUF file configured (--gguf) for the embedded backend");
     return { backend: undefined, notes };
@@ -49,7 +62,9 @@ export async function selectBackend(settings: LlmSettings): Promise<Selection> {
       contextSize: settings.contextSize,
       slots: settings.slots,
     });
-    notes.push(`embedded node-llama-cpp on ${settings.ggufPath} (${settings.threads} thread(s), context ${backend.contextSize} tokens)`);
+    notes.push(
+      `embedded node-llama-cpp on ${settings.ggufPath} as model ${backend.defaultModel} (${settings.threads} thread(s), context ${backend.contextSize} tokens, prompts as ${backend.promptFormat})`,
+    );
     return { backend, notes };
   } catch (err) {
     notes.push(`embedded backend failed to load ${settings.ggufPath}: ${err instanceof Error ? err.message : String(err)}`);
