@@ -1,5 +1,6 @@
 import { type Chain, type CommitBody, LIMITS, priceMicroUsd, priceString, type Tier } from "../protocol/index.ts";
 import { fail, type Outcome, ok } from "./errors.ts";
+import { jobRoute, routeModel } from "./job-routes.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import { type Admitted, isOutcome, type Payments } from "./payments/service.ts";
 import type { AbuseLimits } from "./settings.ts";
@@ -19,12 +20,6 @@ export interface CommitInput {
 }
 
 export type CommitOutcome = Outcome<Record<string, string>>;
-
-/** The route a job needs a worker to serve: its type, or `LLM_INFER:<model>` when it names a model. */
-export function routeOf(body: CommitBody): string {
-  const model = (body.payload as { model?: unknown }).model;
-  return body.job_type === "LLM_INFER" && typeof model === "string" && model.length > 0 ? `LLM_INFER:${model}` : body.job_type;
-}
 
 /**
  * Commit: idempotency, quotas, payment and the job row. One Idempotency-Key admits one job:
@@ -71,9 +66,16 @@ export class Admission {
     const overQuota = this.quotaExceeded(body.user_id, signed, input.addr);
     if (overQuota) return overQuota;
     const now = Date.now();
-    // PRIVATE work never waits for a trusted worker that is not even online: refuse before any payment.
-    if (body.privacy_class === "PRIVATE" && !this.life.workers.trustedOnline(body.user_id)) {
-      const stored = this.store(input, signed, now, { paymentState: "disabled", paymentRef: null, payer: null }, "no_trusted_worker");
+    // Work nobody online can serve fails at once, before any payment: PRIVATE work with no
+    // trusted worker online, or a model no worker serves.
+    const unservable =
+      body.privacy_class === "PRIVATE" && !this.life.workers.trustedOnline(body.user_id)
+        ? "no_trusted_worker"
+        : routeModel(jobRoute(body)) !== null && !this.life.workers.servesRoute(jobRoute(body))
+          ? "model_not_served"
+          : null;
+    if (unservable) {
+      const stored = this.store(input, signed, now, { paymentState: "disabled", paymentRef: null, payer: null }, unservable);
       return "outcome" in stored ? stored.outcome : commitOutcome(stored.job);
     }
     const admitted = await this.payments.admit({
@@ -116,7 +118,7 @@ export class Admission {
     signed: boolean,
     now: number,
     admitted: Admitted,
-    failWith: "no_trusted_worker" | null,
+    failWith: "no_trusted_worker" | "model_not_served" | null,
   ): { job: JobRow } | { outcome: CommitOutcome } {
     const { body } = input;
     const id = crypto.randomUUID();
@@ -146,7 +148,7 @@ export class Admission {
         requestHash: input.requestHash,
         now,
         queueDeadline: now + LIMITS.queueDeadlineSeconds * 1000,
-        route: routeOf(body),
+        route: jobRoute(body),
         signed,
         clientAddr: signed ? null : input.addr,
       });
@@ -166,6 +168,11 @@ function conflict(): Outcome<never> {
 export function commitOutcome(job: JobRow): CommitOutcome {
   if (job.reason === "no_trusted_worker") {
     return fail(422, "no_trusted_worker", "none of your trusted workers is online; pair one or try later", { job_id: job.id });
+  }
+  if (job.reason === "model_not_served") {
+    return fail(422, "model_not_served", `no worker online serves model ${routeModel(job.route) ?? "?"}; see /v1/models`, {
+      job_id: job.id,
+    });
   }
   return ok(
     {

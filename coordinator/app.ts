@@ -149,6 +149,8 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.get("/v1/workers", async (c) => c.json(await stub(c.env).workers(chain)));
 
+  api.get("/v1/models", async (c) => c.json(await stub(c.env).models(chain)));
+
   api.get("/v1/openapi.json", (c) => c.json(openApiDocument(chain)));
 
   return api;

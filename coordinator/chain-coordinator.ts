@@ -5,6 +5,7 @@ import {
   type HealthResponse,
   type JobView,
   LIMITS,
+  type ModelsResponse,
   NETWORKS,
   type SeekerAuth,
   toHex,
@@ -15,6 +16,7 @@ import { Admission, type CommitInput, type CommitOutcome } from "./admission.ts"
 import { TrustLayer } from "./chain/trust-layer.ts";
 import type { Env } from "./env.ts";
 import { type Failure, fail, type Outcome, ok } from "./errors.ts";
+import { routeModel } from "./job-routes.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
 import { OutboxDrain } from "./outbox-drain.ts";
@@ -175,6 +177,22 @@ export class ChainCoordinator extends DurableObject<Env> {
       onchain: settings.onchain
         ? { enabled: true, reputation_registry: settings.onchain.reputationRegistry, receipt_anchor: settings.onchain.receiptAnchor }
         : { enabled: false, reputation_registry: null, receipt_anchor: null },
+    };
+  }
+
+  /** `GET /v1/models`: the models online workers serve now (OpenAI's list shape, with our counts). */
+  async models(chain: Chain): Promise<ModelsResponse> {
+    this.bind(chain);
+    return {
+      object: "list",
+      data: this.life.workers.modelRoutes().map((r) => ({
+        id: routeModel(r.route) ?? r.route,
+        object: "model",
+        created: 0,
+        owned_by: "dispatch",
+        workers: r.workers,
+        loaded: r.loaded,
+      })),
     };
   }
 

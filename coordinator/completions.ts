@@ -13,7 +13,8 @@ import type { JobRow } from "./storage/job-store.ts";
 
 /** What a worker's `{error}` output means for the job. */
 interface WorkerFailure {
-  kind: "input" | "worker";
+  /** `routing`: the worker does not serve the job's model after all (its list was stale). */
+  kind: "input" | "worker" | "routing";
   error: string;
 }
 
@@ -26,7 +27,9 @@ export function workerFailure(output: unknown): WorkerFailure | null {
   if (typeof output !== "object" || output === null || Array.isArray(output)) return null;
   const o = output as { error?: unknown; error_kind?: unknown };
   if (o.error === undefined) return null;
-  return { kind: o.error_kind === "input" ? "input" : "worker", error: String(o.error).slice(0, 500) };
+  const error = String(o.error).slice(0, 500);
+  if (error.startsWith("model_not_served")) return { kind: "routing", error };
+  return { kind: o.error_kind === "input" ? "input" : "worker", error };
 }
 
 /**
@@ -153,8 +156,13 @@ export class Completions {
         if (a.pubkey) this.life.workers.noteSuccess(a.pubkey);
         return this.life.jobs.get(job.id);
       }
-      if (a.pubkey) this.life.jobs.exclude(job.id, a.pubkey, failure.kind === "input" ? "input_error" : "worker_error");
+      if (a.pubkey) this.life.jobs.exclude(job.id, a.pubkey, `${failure.kind}_error`);
       const lastTry = job.attempts >= LIMITS.maxAttempts || job.expires_at <= now;
+      if (failure.kind === "routing") {
+        // Like a rejection: no fault, no attempt spent; this worker is just not one for the job.
+        this.life.jobs.requeueRejected(job.id, now + LIMITS.queueDeadlineSeconds * 1000);
+        return this.life.jobs.get(job.id);
+      }
       if (failure.kind === "worker") {
         if (a.pubkey) this.life.workers.noteFailure(a.pubkey, now);
         this.life.hooks.jobFinished(job, false, outputHash, now);

@@ -3,7 +3,8 @@ import type { Candidate } from "./storage/worker-store.ts";
 
 /**
  * Scores a candidate for a job. Policy fit dominates (FAST prefers DESKTOP, CHEAP TASK prefers
- * SEEKER), then on-chain reputation, then recent success rate and health, then freshness.
+ * SEEKER), then the job's model being loaded, on-chain reputation, recent success rate and
+ * health, then freshness.
  * Exact ties go to the worker that waited longest since its last assignment (round robin).
  */
 export function score(c: Candidate, job: { tier: Tier; jobType: JobType }, now: number): number {
@@ -16,6 +17,8 @@ export function score(c: Candidate, job: { tier: Tier; jobType: JobType }, now: 
   // Laplace smoothing: a new worker starts at 0.5 rather than at either extreme.
   s += ((c.successes + 1) / (total + 2)) * 20;
   if (c.unhealthy_until > now) s -= 50;
+  // A model already loaded starts at once; a cold load costs 10-60 s.
+  if (c.loaded === 1) s += 40;
   // Freshness, in one coarse step so that otherwise equal workers tie and share work round robin.
   if (now - c.last_seen < 15_000) s += 5;
   return s;

@@ -7,6 +7,7 @@ import {
   HealthResponse,
   JobView,
   LlmPayload,
+  ModelsResponse,
   NETWORKS,
   QuoteResponse,
   TaskPayload,
@@ -95,6 +96,12 @@ export const OPERATIONS: readonly Operation[] = [
     response: WorkersResponse,
   },
   { method: "get", path: "/v1/workers/ws", summary: "WebSocket upgrade for workers (also accepted at the chain root)" },
+  {
+    method: "get",
+    path: "/v1/models",
+    summary: "LLM models online workers serve now (OpenAI list shape, with worker and loaded counts)",
+    response: ModelsResponse,
+  },
   { method: "get", path: "/v1/openapi.json", summary: "This document" },
 ];
 

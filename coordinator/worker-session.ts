@@ -1,6 +1,8 @@
 import {
   type JobProgressMessage,
+  type JobType,
   LIMITS,
+  type ModelsUpdateMessage,
   PROVIDER_CAPABILITIES,
   parseWorkerMessage,
   type RegisterMessage,
@@ -11,6 +13,7 @@ import {
 } from "../protocol/index.ts";
 import type { TrustLayer } from "./chain/trust-layer.ts";
 import { Completions } from "./completions.ts";
+import { workerRoutes } from "./job-routes.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Listeners } from "./listeners.ts";
 import { attachment, closeQuietly, type SocketAttachment, send, sendError, setAttachment } from "./sockets.ts";
@@ -86,6 +89,9 @@ export class WorkerSessions {
       case "trust_claim":
         this.trustClaim(ws, a, msg, now);
         return true;
+      case "models_update":
+        this.modelsUpdate(a, msg, now);
+        return false;
     }
   }
 
@@ -166,7 +172,7 @@ export class WorkerSessions {
         pubkey: msg.provider_pubkey,
         providerType: msg.provider_type,
         capabilities,
-        routes: capabilities,
+        routes: workerRoutes(capabilities, msg.models, msg.loaded_models),
         verified,
         slots,
         agentId,
@@ -188,7 +194,17 @@ export class WorkerSessions {
       chain: this.chain(),
       privacy: verified ? ["PUBLIC", "PRIVATE"] : ["PUBLIC"],
       heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS,
+      accepts: ["models_update"],
     });
+    this.life.fillWorkers([a.sid], now);
+  }
+
+  /** The worker pulled, loaded or unloaded a model: route by its new lists, and let it take what it now can. */
+  private modelsUpdate(a: SocketAttachment, msg: ModelsUpdateMessage, now: number): void {
+    const conn = this.life.workers.connection(a.sid);
+    if (!conn) return;
+    const capabilities = JSON.parse(conn.capabilities) as JobType[];
+    this.life.workers.setRoutes(a.sid, workerRoutes(capabilities, msg.models, msg.loaded_models));
     this.life.fillWorkers([a.sid], now);
   }
 

@@ -13,6 +13,7 @@ export const HTTP_ERROR_CODES = [
   "payment_already_used",
   "payment_unavailable",
   "no_trusted_worker",
+  "model_not_served",
   "signature_required",
   "invalid_signature",
   "stale_signature",
@@ -64,6 +65,7 @@ export const FAILURE_REASONS = [
   "worker_timeout",
   "worker_error",
   "invalid_input",
+  "model_not_served",
   "invalid_receipt",
   "payment_failed",
 ] as const;

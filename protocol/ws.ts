@@ -109,8 +109,6 @@ export const ModelsUpdateMessage = z.object({
 });
 export type ModelsUpdateMessage = z.infer<typeof ModelsUpdateMessage>;
 
-// ModelsUpdateMessage joins this union once the coordinator handles it: its message switch
-// (coordinator/worker-session.ts) must gain the case in the same change, or it stops type-checking.
 export const WorkerMessage = z.discriminatedUnion("type", [
   RegisterMessage,
   HeartbeatMessage,
@@ -119,6 +117,7 @@ export const WorkerMessage = z.discriminatedUnion("type", [
   JobRejectMessage,
   JobProgressMessage,
   TrustClaimMessage,
+  ModelsUpdateMessage,
 ]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 

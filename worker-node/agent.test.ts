@@ -537,6 +537,9 @@ describe("several chains in one process", () => {
     expect(await Promise.all(agents.map((a) => a.stopped))).toEqual([0, 1]); // the other chain drained gracefully
     await expect.poll(() => conns[0]?.ws.readyState).toBe(3); // the other chain's socket is closed too
     expect(llm.closed).toBe(1);
-    expect(await tasks.run({ task_type: "classify", input: "x" }, { timeoutMs: 1_000 })).toEqual({ error: "worker is shutting down" });
+    expect(await tasks.run({ task_type: "classify", input: "x" }, { timeoutMs: 1_000 })).toEqual({
+      error: "worker is shutting down",
+      error_kind: "worker",
+    });
   });
 });

@@ -172,6 +172,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE IF NOT EXISTS connection_routes (
     socket_id TEXT NOT NULL,
     route TEXT NOT NULL,
+    loaded INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (socket_id, route)
   );
   CREATE INDEX IF NOT EXISTS routes_by_route ON connection_routes(route, socket_id);

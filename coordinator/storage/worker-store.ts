@@ -1,4 +1,5 @@
 import type { JobType, ProviderType, WorkersResponse } from "../../protocol/index.ts";
+import type { WorkerRoute } from "../job-routes.ts";
 import type { Sql } from "./sql.ts";
 
 export interface ConnectionRow {
@@ -31,6 +32,8 @@ export interface Candidate {
   unhealthy_until: number;
   last_assigned_at: number;
   last_seen: number;
+  /** 1 when the job's model is loaded on this socket now. */
+  loaded: number;
 }
 
 /** How long a registered socket may stay silent (no heartbeat or message) before it is dropped. */
@@ -65,7 +68,7 @@ export class WorkerStore {
     providerType: ProviderType;
     capabilities: readonly JobType[];
     /** Routes this socket serves: its job types, and `LLM_INFER:<model>` per model. */
-    routes: readonly string[];
+    routes: readonly WorkerRoute[];
     verified: boolean;
     slots: number;
     agentId: string | null;
@@ -99,9 +102,34 @@ export class WorkerStore {
       args.offerAfter,
       args.addr,
     );
-    for (const route of args.routes) {
-      this.sql.run("INSERT OR IGNORE INTO connection_routes (socket_id, route) VALUES (?, ?)", args.socketId, route);
+    this.setRoutes(args.socketId, args.routes);
+  }
+
+  /** Replaces what one socket serves (register, or a `models_update`). */
+  setRoutes(socketId: string, routes: readonly WorkerRoute[]): void {
+    this.sql.run("DELETE FROM connection_routes WHERE socket_id = ?", socketId);
+    for (const r of routes) {
+      this.sql.run(
+        "INSERT OR IGNORE INTO connection_routes (socket_id, route, loaded) VALUES (?, ?, ?)",
+        socketId,
+        r.route,
+        r.loaded ? 1 : 0,
+      );
     }
+  }
+
+  /** Whether any registered socket serves this route (busy or not). */
+  servesRoute(route: string): boolean {
+    return this.sql.first("SELECT 1 AS one FROM connection_routes WHERE route = ? LIMIT 1", route) !== undefined;
+  }
+
+  /** Models served on this chain now: route, how many sockets serve it, how many have it loaded. */
+  modelRoutes(limit = 500): { route: string; workers: number; loaded: number }[] {
+    return this.sql.all<{ route: string; workers: number; loaded: number }>(
+      `SELECT route, COUNT(*) AS workers, SUM(loaded) AS loaded FROM connection_routes
+       WHERE route LIKE 'LLM_INFER:%' GROUP BY route ORDER BY route LIMIT ?`,
+      limit,
+    );
   }
 
   removeConnection(socketId: string): void {
@@ -186,7 +214,7 @@ export class WorkerStore {
     if (args.private) params.push(args.userId);
     params.push(args.limit ?? 256);
     return this.sql.all<Candidate>(
-      `SELECT c.socket_id, c.pubkey, c.provider_type, c.verified, c.slots, c.last_seen,
+      `SELECT c.socket_id, c.pubkey, c.provider_type, c.verified, c.slots, c.last_seen, r.loaded,
               (SELECT COUNT(*) FROM jobs j WHERE j.worker_socket = c.socket_id AND j.status = 'assigned') AS active,
               w.successes, w.failures, w.reputation, w.unhealthy_until, w.last_assigned_at
        FROM connection_routes r JOIN connections c ON c.socket_id = r.socket_id JOIN workers w ON w.pubkey = c.pubkey
