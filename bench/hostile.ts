@@ -2,9 +2,14 @@
 // issue at once, against the coordinator under `wrangler dev`. Prints honest jobs/s, p50/p99 and
 // failures with and without the attacks, and the coordinator's memory (workerd RSS) before and
 // after. Attackers connect from other loopback addresses (127.0.0.x), as distinct clients do.
+
+import { spawn } from "node:child_process";
 import http from "node:http";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { generateKeyPair, LIMITS, signSeekerRequest } from "../protocol/index.ts";
-import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
+import { startCoordinator } from "../scripts/dev-coordinator.ts";
+import { startWorkerdCoordinator } from "../scripts/workerd-coordinator.ts";
 import { SimWorker } from "./sim-worker.ts";
 
 const CHAIN = "monad";
@@ -21,7 +26,9 @@ function from(
   init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean; read?: boolean } = {},
 ): Promise<Answer & { res?: http.IncomingMessage }> {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers, localAddress: addr }, (res) => {
+    // `cf-connecting-ip` is what Cloudflare's edge would set; workerd alone sets none.
+    const headers = { ...init.headers, "cf-connecting-ip": addr };
+    const req = http.request(url, { method: init.method ?? "GET", headers, localAddress: addr }, (res) => {
       if (init.read === false) {
         // A subscriber that stops reading: keep the socket, never consume the body.
         res.pause();
@@ -101,11 +108,10 @@ async function honestLoad(base: string, seekers: number, seconds: number): Promi
 
 /** Starts every attack; returns a function that stops them and reports what each got back. */
 async function startAttacks(
-  coordinator: DevCoordinator,
+  base: string,
   honestKeys: string[],
   on: (name: Attack) => boolean,
 ): Promise<() => Promise<Map<string, number>>> {
-  const base = coordinator.url;
   const api = `${base}/${CHAIN}/v1`;
   const stop = { done: false };
   const tally = new Map<string, number>();
@@ -268,22 +274,60 @@ type Attack = (typeof ATTACKS)[number];
 
 const mb = (bytes: number | null) => (bytes === null ? "n/a" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 
+/**
+ * The attacks run in a process of their own, so their work never stalls the honest clients'
+ * event loop (only the machine's two cores are shared, as a real attacker's load would be).
+ */
+async function attackerProcess(
+  base: string,
+  honestKeys: string[],
+  attacks: readonly Attack[],
+): Promise<() => Promise<Map<string, number>>> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), `--attack=${base}`, `--keys=${honestKeys.join(",")}`, `--attacks=${attacks.join(",")}`],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
+  if ((await next()) !== "ready") throw new Error("attacker process failed to start");
+  return async () => {
+    child.stdin.write("stop\n");
+    const tally = JSON.parse(await next()) as [string, number][];
+    child.stdin.end();
+    return new Map(tally);
+  };
+}
+
+/** Attacker mode: attack `base` until told to stop on stdin, then print the tally as one JSON line. */
+async function runAttacker(base: string, keys: string[], attacks: readonly string[]): Promise<void> {
+  const stop = await startAttacks(base, keys, (name) => attacks.includes(name));
+  console.log("ready");
+  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()));
+  console.log(JSON.stringify([...(await stop()).entries()]));
+  process.exit(0);
+}
+
 /** `only`: run just these attacks (e.g. to see what one of them costs); all when absent. */
-export async function hostileBench(quick: boolean, only?: readonly string[], phaseSeconds?: number): Promise<void> {
-  const seconds = phaseSeconds ?? (quick ? 8 : 20);
-  const on = (name: Attack) => only === undefined || only.includes(name);
-  const coordinator = await startCoordinator();
+export async function hostileBench(
+  quick: boolean,
+  opts: { only?: readonly string[]; seconds?: number; runtime?: "workerd" | "wrangler" } = {},
+): Promise<void> {
+  const seconds = opts.seconds ?? (quick ? 8 : 20);
+  const on = (name: Attack) => opts.only === undefined || opts.only.includes(name);
+  const runtime = opts.runtime ?? "workerd";
+  const coordinator = runtime === "workerd" ? await startWorkerdCoordinator() : await startCoordinator();
   try {
     const base = coordinator.url;
     const honest = Array.from({ length: 8 }, () => new SimWorker());
     await Promise.all(honest.map((w) => w.connect(base, CHAIN, "SEEKER", { slots: 2 })));
-    await honestLoad(base, 2, 2); // warm up
+    await honestLoad(base, 8, quick ? 4 : 8); // warm up: JIT and SQLite caches, so the quiet phase is not the cold one
     const memQuiet = await coordinator.memory();
     const quiet = await honestLoad(base, 8, seconds);
-    const stopAttacks = await startAttacks(
-      coordinator,
+    const stopAttacks = await attackerProcess(
+      base,
       honest.map((w) => w.key.publicKey),
-      on,
+      ATTACKS.filter(on),
     );
     await sleep(1_000);
     // Memory sampled through the attack: flat means it stops growing, whatever the attack does.
@@ -308,7 +352,7 @@ export async function hostileBench(quick: boolean, only?: readonly string[], pha
       "p99 ms": Number(percentile(r.lat, 99).toFixed(1)),
     });
     console.log(
-      `8 honest SEEKER workers (2 slots each), 8 honest seekers, ${seconds} s per phase, chain ${CHAIN}; attacks: ${ATTACKS.filter(on).join(", ")}`,
+      `${runtime === "workerd" ? "workerd, no dev proxy" : "wrangler dev"}: 8 honest SEEKER workers (2 slots each), 8 honest seekers, ${seconds} s per phase, chain ${CHAIN}; attacks: ${ATTACKS.filter(on).join(", ")}`,
     );
     console.table([row("quiet", quiet), row("under attack", attacked)]);
     console.log(
@@ -331,11 +375,31 @@ export async function hostileBench(quick: boolean, only?: readonly string[], pha
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+const attackUrl = process.argv.find((a) => a.startsWith("--attack="))?.slice(9);
+if (import.meta.url === `file://${process.argv[1]}` && attackUrl !== undefined) {
+  const keys =
+    process.argv
+      .find((a) => a.startsWith("--keys="))
+      ?.slice(7)
+      .split(",") ?? [];
+  await runAttacker(
+    attackUrl,
+    keys,
+    process.argv
+      .find((a) => a.startsWith("--attacks="))
+      ?.slice(10)
+      .split(",") ?? [...ATTACKS],
+  );
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const only = process.argv
     .find((a) => a.startsWith("--attacks="))
     ?.slice(10)
     .split(",");
   const seconds = process.argv.find((a) => a.startsWith("--seconds="))?.slice(10);
-  await hostileBench(process.argv.includes("--quick"), only, seconds === undefined ? undefined : Number(seconds));
+  const runtime = process.argv.includes("--wrangler") ? "wrangler" : "workerd";
+  await hostileBench(process.argv.includes("--quick"), {
+    ...(only !== undefined && { only }),
+    ...(seconds !== undefined && { seconds: Number(seconds) }),
+    runtime,
+  });
 }

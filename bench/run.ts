@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [-- --only=coordinator|worker|quality]`: every benchmark, figures on stdout.
+// `npm run bench [-- --quick] [-- --only=coordinator|hostile|worker|quality]`: every benchmark, figures on stdout.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { coordinatorBench } from "./coordinator-load.ts";
+import { hostileBench } from "./hostile.ts";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
@@ -12,6 +13,10 @@ console.log(`# Dispatch benchmarks (${new Date().toISOString()}, node ${process.
 if (!only || only === "coordinator") {
   console.log("\n## Coordinator: commit -> assign -> complete -> long-poll result");
   await coordinatorBench(quick);
+}
+if (!only || only === "hostile") {
+  console.log("\n## Abuse: honest load alone, then alongside every attack at once (workerd, no dev proxy)");
+  await hostileBench(quick);
 }
 if (!only || only === "worker") {
   console.log("\n## Worker node: TASK executions/s per core, embedded LLM tokens/s");

@@ -47,7 +47,8 @@ export class SimWorker {
     opts: { localAddress?: string; signed?: boolean } = {},
   ): Promise<void> {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/${chain}/v1/workers/ws`, {
-      ...(opts.localAddress !== undefined && { localAddress: opts.localAddress }),
+      // The address the edge would report for this client (workerd alone sets no such header).
+      ...(opts.localAddress !== undefined && { localAddress: opts.localAddress, headers: { "cf-connecting-ip": opts.localAddress } }),
     });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
