@@ -4,9 +4,10 @@ import { buildReceipt, type Ed25519KeyPair, generateKeyPair, registerSigningStri
 /**
  * How a simulated worker answers its jobs: `honest` at once with a valid receipt; the rest are
  * the hostile behaviours of the abuse benchmark: `reject` every job, report a `fault`, send
- * `poison` (output nested thousands deep), `stream` big tokens and never finish, stay `silent`.
+ * `poison` (output nested thousands deep), `stream` big tokens and never finish, stay `silent`;
+ * `input` calls every job undoable (an input error, which fails it when no other worker could take it).
  */
-export type Behaviour = "honest" | "reject" | "fault" | "poison" | "stream" | "silent";
+export type Behaviour = "honest" | "reject" | "fault" | "input" | "poison" | "stream" | "silent";
 
 interface Incoming {
   type: string;
@@ -32,6 +33,8 @@ export class SimWorker {
   behaviour: Behaviour = "honest";
   /** `error` frames received (code), for tests that expect a refusal. */
   readonly errors: string[] = [];
+  /** Every other informational frame (payment_posted, feedback_posted, job_cancel), for tests. */
+  readonly notices: Record<string, unknown>[] = [];
 
   constructor(opts: { key?: Ed25519KeyPair; behaviour?: Behaviour } = {}) {
     this.key = opts.key ?? generateKeyPair();
@@ -44,7 +47,7 @@ export class SimWorker {
     chain: string,
     type: "DESKTOP" | "SEEKER" = "DESKTOP",
     extra: Record<string, unknown> = {},
-    opts: { localAddress?: string; signed?: boolean } = {},
+    opts: { localAddress?: string; signed?: boolean; payoutAddress?: string } = {},
   ): Promise<void> {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/${chain}/v1/workers/ws`, {
       // The address the edge would report for this client (workerd alone sets no such header).
@@ -57,9 +60,12 @@ export class SimWorker {
       ws.on("message", (data) => {
         const msg = JSON.parse(data.toString()) as Incoming;
         if (msg.type === "error") this.errors.push(String(msg.code));
+        if (msg.type === "payment_posted" || msg.type === "feedback_posted" || msg.type === "job_cancel") {
+          this.notices.push(msg as unknown as Record<string, unknown>);
+        }
         if (msg.type === "challenge") {
           const signature = signMessage(
-            registerSigningString({ chain, host: new URL(baseUrl).host, nonce: msg.nonce ?? "" }),
+            registerSigningString({ chain, host: new URL(baseUrl).host, nonce: msg.nonce ?? "", payoutAddress: opts.payoutAddress }),
             this.key.secretKey,
           );
           ws.send(
@@ -69,6 +75,7 @@ export class SimWorker {
               provider_type: type,
               capabilities: type === "DESKTOP" ? ["LLM_INFER", "TASK"] : ["TASK"],
               ...(opts.signed !== false && { signature }),
+              ...(opts.payoutAddress !== undefined && { payout_address: opts.payoutAddress }),
               ...extra,
             }),
           );
@@ -107,6 +114,9 @@ export class SimWorker {
       }
       case "fault":
         this.complete(ws, msg, { error: "model crashed" });
+        return;
+      case "input":
+        this.complete(ws, msg, { error: "this input cannot be processed", error_kind: "input" });
         return;
       case "honest":
         this.complete(ws, msg, { summary: (msg.payload?.input ?? "").slice(0, 40) });

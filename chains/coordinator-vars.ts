@@ -16,6 +16,12 @@ export function coordinatorVars(network: LocalNetwork, options: { trustLayer?: b
     ASSET_VERSION_MONAD: monad.usdc.version,
     PAY_TO_SOLANA: solana.payee,
     ASSET_SOLANA: solana.usdc.mint,
+    // Payouts, refunds and resolving settlements whose answer was lost go through each chain's RPC
+    // from its treasury (the payee's local test keys).
+    RPC_URL_MONAD: monad.rpcUrl,
+    RPC_URL_SOLANA: solana.rpcUrl,
+    TREASURY_KEY_MONAD: monad.treasury.privateKey,
+    TREASURY_KEY_SOLANA: solana.treasury.secretKey,
   };
   if (!options.trustLayer) return vars;
   // One signing key per chain object keeps their nonces apart; the deployer may anchor too.

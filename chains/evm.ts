@@ -81,6 +81,7 @@ export async function startEvmChain(options: EvmChainOptions = {}): Promise<EvmC
       },
       usdc: { address: deployment.usdc, ...LOCAL_USDC_DOMAIN, decimals: USDC_DECIMALS },
       payee: evmDevAccount(EVM_ACCOUNT_INDEX.payee).address,
+      treasury: evmDevAccount(EVM_ACCOUNT_INDEX.payee),
       coordinator,
       facilitator: evmDevAccount(EVM_ACCOUNT_INDEX.facilitator).address,
       seekers,

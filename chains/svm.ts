@@ -83,6 +83,8 @@ export async function startSvmChain(options: SvmChainOptions = {}): Promise<SvmC
   for (const seeker of seekers) await putTokenAccount(seeker.signer.address, usdcPerSeeker);
   // The fee payer pays every settlement's fees; seekers get a little SOL so they can also act on their own.
   svm.airdrop(feePayer.signer.address, lamports(100n * LAMPORTS_PER_SOL));
+  // The payee is also the treasury: it pays fees (and token-account rent) for payouts and refunds.
+  svm.airdrop(payee.signer.address, lamports(10n * LAMPORTS_PER_SOL));
   for (const seeker of seekers) svm.airdrop(seeker.signer.address, lamports(LAMPORTS_PER_SOL));
 
   const rpc = await startSvmRpcServer(svm);
@@ -91,6 +93,7 @@ export async function startSvmChain(options: SvmChainOptions = {}): Promise<SvmC
     rpcUrl: rpc.url,
     usdc: { mint, decimals: SVM_USDC_DECIMALS, tokenProgram: TOKEN_PROGRAM_ADDRESS },
     payee: payee.signer.address,
+    treasury: payee.account,
     feePayer: feePayer.signer.address,
     seekers: seekers.map((s) => s.account),
   };

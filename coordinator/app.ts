@@ -151,6 +151,14 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.get("/v1/models", async (c) => c.json(await stub(c.env).models(chain)));
 
+  api.get("/v1/workers/:pubkey", async (c) => {
+    const pubkey = c.req.param("pubkey");
+    if (!PUBKEY_HEX.test(pubkey)) {
+      throw new HttpError(400, "invalid_request", "provider_pubkey must be 64 lowercase hex characters", { field: "provider_pubkey" });
+    }
+    return c.json(await stub(c.env).workerAccount(chain, pubkey));
+  });
+
   api.get("/v1/openapi.json", (c) => c.json(openApiDocument(chain)));
 
   return api;

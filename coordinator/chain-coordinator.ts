@@ -10,6 +10,7 @@ import {
   type SeekerAuth,
   toHex,
   verifyReceiptAsync,
+  type WorkerAccount,
   type WorkersResponse,
 } from "../protocol/index.ts";
 import { Admission, type CommitInput, type CommitOutcome } from "./admission.ts";
@@ -22,6 +23,7 @@ import { Listeners } from "./listeners.ts";
 import { OutboxDrain } from "./outbox-drain.ts";
 import { Payments } from "./payments/service.ts";
 import { paymentResponseHeaders } from "./payments/x402.ts";
+import { Money } from "./payouts/money.ts";
 import { Retention } from "./retention.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
@@ -56,6 +58,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly payments: Payments;
   private readonly outbox: OutboxDrain;
   private readonly trustLayer: TrustLayer;
+  private readonly money: Money;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
@@ -67,8 +70,24 @@ export class ChainCoordinator extends DurableObject<Env> {
       allowUnverifiedWorkers: this.settings().allowUnverifiedWorkers,
       settleAtAssignment: this.chain() === "solana",
     }));
-    this.payments = new Payments(() => this.settings().payments, this.life.payments);
-    this.trustLayer = new TrustLayer(this.life, this.sql, () => this.settings().onchain);
+    this.payments = new Payments(
+      () => this.settings().payments,
+      this.life.payments,
+      () => this.settings().money.facilitatorTimeoutMs,
+    );
+    this.money = new Money(
+      this.life,
+      this.sql,
+      this.payments,
+      () => this.settings(),
+      () => this.chain(),
+    );
+    this.trustLayer = new TrustLayer(
+      this.life,
+      this.sql,
+      () => this.settings().onchain,
+      (tx) => readSettings(this.env, "monad").money.explorerTxUrl?.replace("{tx}", tx) ?? null,
+    );
     this.admission = new Admission(this.life, this.payments, () => this.settings().limits);
     this.retention = new Retention(
       this.life,
@@ -79,8 +98,9 @@ export class ChainCoordinator extends DurableObject<Env> {
     this.life.hooks = {
       jobFinished: (job, success, outputHash, now) => this.trustLayer.onJobFinished(job, success, outputHash, now),
       deadlines: () => [this.trustLayer.nextBatchAt(), this.retention.nextAt()],
+      jobMoved: (job, now) => this.money.earnings.onJobMoved(job, now),
     };
-    this.outbox = new OutboxDrain(this.life, this.payments, this.trustLayer);
+    this.outbox = new OutboxDrain(this.life, this.money.settlement, this.money.transfers, this.trustLayer);
     this.sessions = new WorkerSessions(
       this.life,
       this.listeners,
@@ -115,6 +135,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     if (this.chainName === chain) return;
     this.chainName = chain;
     this.settingsCache = null;
+    this.money.reset();
     this.sql.run("INSERT INTO meta (key, value) VALUES ('chain', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", chain);
   }
 
@@ -196,6 +217,12 @@ export class ChainCoordinator extends DurableObject<Env> {
     };
   }
 
+  /** `GET /v1/workers/{pubkey}`: one worker's earnings and payouts on this chain. */
+  async workerAccount(chain: Chain, pubkey: string): Promise<WorkerAccount> {
+    this.bind(chain);
+    return this.money.earnings.account(pubkey, this.network());
+  }
+
   async workers(chain: Chain): Promise<WorkersResponse> {
     this.bind(chain);
     return { workers: this.life.workers.online() };
@@ -206,8 +233,8 @@ export class ChainCoordinator extends DurableObject<Env> {
     const spent = this.spend(input.auth);
     if ("status" in spent) return spent;
     const outcome = await this.admission.commit(input, spent.user);
-    await this.outbox.drain();
     await this.life.scheduleAlarm();
+    this.kickOutbox();
     return outcome;
   }
 
@@ -400,8 +427,8 @@ export class ChainCoordinator extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
       if (await this.sessions.onMessage(ws, message)) {
-        await this.outbox.drain();
         await this.life.scheduleAlarm();
+        this.kickOutbox();
       }
     } catch (err) {
       console.error("webSocketMessage failed", err);
@@ -431,6 +458,19 @@ export class ChainCoordinator extends DurableObject<Env> {
     const a = attachment(ws);
     if (a) this.life.socketGone(a.sid);
     await this.life.scheduleAlarm();
+  }
+
+  /**
+   * Drains the outbox without holding up the caller: a commit or a completion answers at once,
+   * and the settlement it queued runs beside it. The alarm is the backstop for anything left.
+   */
+  private kickOutbox(): void {
+    this.ctx.waitUntil(
+      this.outbox
+        .drain()
+        .then(() => this.life.scheduleAlarm())
+        .catch((err) => console.error("outbox drain failed", err)),
+    );
   }
 
   override async alarm(): Promise<void> {

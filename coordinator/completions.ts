@@ -146,15 +146,18 @@ export class Completions {
     const after = this.life.transaction((): JobRow | undefined => {
       this.life.partials.delete(job.id);
       if (failure === null) {
-        // A paid job's result waits for its settlement; an unpaid one is released at once.
-        const paid = job.payment_state === "verified";
-        const done = paid ? this.life.jobs.settling(job.id, output) : this.life.jobs.complete(job.id, output, now);
+        // A paid job's result waits for its settlement (unless it settled already, as Solana's
+        // do at assignment); an unpaid one is released at once.
+        const awaiting = job.payment_state === "verified" || job.payment_state === "settling" || job.payment_state === "unknown";
+        const done = awaiting ? this.life.jobs.settling(job.id, output) : this.life.jobs.complete(job.id, output, now);
         if (!done) return undefined;
-        if (paid) this.life.outbox.enqueue("settle", job.id, now);
+        if (job.payment_state === "verified") this.life.outbox.enqueue("settle", job.id, now);
         this.life.hooks.jobFinished(job, true, outputHash, now);
         saveReceipt();
         if (a.pubkey) this.life.workers.noteSuccess(a.pubkey);
-        return this.life.jobs.get(job.id);
+        const after = this.life.jobs.get(job.id);
+        if (after) this.life.hooks.jobMoved(after, now);
+        return after;
       }
       if (a.pubkey) this.life.jobs.exclude(job.id, a.pubkey, `${failure.kind}_error`);
       const lastTry = job.attempts >= LIMITS.maxAttempts || job.expires_at <= now;

@@ -32,4 +32,15 @@ export interface Env {
   REPLAY_CACHE_BYTES?: string;
   UNSIGNED_JOBS_PER_ADDRESS?: string;
   RETENTION_HOURS?: string;
+  WORKER_SHARE_PERCENT?: string;
+  PAYOUT_MIN_MICRO_USD?: string;
+  PAYOUT_INTERVAL_SECONDS?: string;
+  RPC_URL_MONAD?: string;
+  RPC_URL_SOLANA?: string;
+  /** Secrets: the treasury accounts that pay workers and refund payers. */
+  TREASURY_KEY_MONAD?: string;
+  TREASURY_KEY_SOLANA?: string;
+  EXPLORER_TX_URL_MONAD?: string;
+  EXPLORER_TX_URL_SOLANA?: string;
+  FACILITATOR_TIMEOUT_MS?: string;
 }

@@ -21,6 +21,8 @@ export interface LifecycleHooks {
   jobFinished(job: JobRow, success: boolean, outputHash: string | null, now: number): void;
   /** Other deadlines the alarm must honour (receipt batching, retention). */
   deadlines(): (number | null)[];
+  /** Inside the transaction that moved a job's payment or status: credit its worker once it is completed and settled. */
+  jobMoved(job: JobRow, now: number): void;
 }
 
 export interface LifecycleOptions {
@@ -72,7 +74,7 @@ export class Lifecycle {
   private readonly listeners: Listeners;
   private readonly options: () => LifecycleOptions;
   private alarmAt: number | null = null;
-  hooks: LifecycleHooks = { jobFinished: () => {}, deadlines: () => [] };
+  hooks: LifecycleHooks = { jobFinished: () => {}, deadlines: () => [], jobMoved: () => {} };
 
   constructor(ctx: DurableObjectState, sql: Sql, listeners: Listeners, options: () => LifecycleOptions) {
     this.ctx = ctx;
@@ -229,7 +231,9 @@ export class Lifecycle {
 
   /** Announces a job's new state to SSE listeners and, when terminal, to long-polls. */
   announce(job: JobRow | undefined): void {
-    if (job) this.listeners.emit(statusEvent(job), isTerminal(job));
+    if (!job) return;
+    this.listeners.emit(statusEvent(job), isTerminal(job));
+    if (job.payment_state === "refund_due") this.kickRefunds(Date.now());
   }
 
   announceAll(jobs: readonly (JobRow | undefined)[]): void {
@@ -263,6 +267,12 @@ export class Lifecycle {
     this.fillWorkers([...due, ...refills], now);
     this.nonces.prune(now, SWEEP_BATCH);
     this.partials.pruneOrphans(SWEEP_BATCH);
+    this.kickRefunds(now);
+  }
+
+  /** Money that moved for work that failed is owed back: the transfer lane plans the refund. */
+  private kickRefunds(now: number): void {
+    if (this.jobs.refundsWithoutTransfer(1).length > 0) this.outbox.schedule("transfers", "lane", now);
   }
 
   private expire(job: JobRow, now: number): void {

@@ -16,6 +16,7 @@ import {
   TrustCreateBody,
   TrustCreateResponse,
   TrustListResponse,
+  WorkerAccount,
   WorkersResponse,
 } from "../protocol/index.ts";
 
@@ -96,6 +97,12 @@ export const OPERATIONS: readonly Operation[] = [
     response: WorkersResponse,
   },
   { method: "get", path: "/v1/workers/ws", summary: "WebSocket upgrade for workers (also accepted at the chain root)" },
+  {
+    method: "get",
+    path: "/v1/workers/{pubkey}",
+    summary: "One worker's earnings on this chain: earned, paid, pending, and its payout transactions",
+    response: WorkerAccount,
+  },
   {
     method: "get",
     path: "/v1/models",

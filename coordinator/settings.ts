@@ -40,9 +40,28 @@ export interface AbuseLimits {
   retentionMs: number;
 }
 
+/** Where money moves on this chain beyond x402: resolving lost settlements, worker payouts, refunds. */
+export interface MoneySettings {
+  /** Share of each settled job's price credited to the worker that delivered it (the rest is the fee). */
+  workerSharePercent: number;
+  /** A worker is paid once its unpaid earnings reach this (micro-USD)... */
+  payoutMinMicro: number;
+  /** ...or its oldest unpaid earning is this old. */
+  payoutIntervalMs: number;
+  /** This chain's RPC: asks whether a payment was used, sends payouts and refunds. Null: those wait. */
+  rpcUrl: string | null;
+  /** Secret: the treasury account that pays workers and refunds payers on this chain. Null: payouts and refunds wait. */
+  treasuryKey: string | null;
+  /** Explorer link for a transaction, `{tx}` replaced (shown to workers); null when there is none. */
+  explorerTxUrl: string | null;
+  /** How long one facilitator call may take before its outcome counts as unknown. */
+  facilitatorTimeoutMs: number;
+}
+
 export interface Settings {
   allowUnverifiedWorkers: boolean;
   limits: AbuseLimits;
+  money: MoneySettings;
   payments: PaymentSettings;
   /** Null when no EVM RPC is configured: identity links, feedback and anchoring are off. */
   onchain: OnChainSettings | null;
@@ -93,6 +112,7 @@ export function readSettings(env: Env, chain: Chain): Settings {
   return {
     allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true),
     limits: readLimits(env),
+    money: readMoney(env, chain),
     payments,
     onchain: readOnChain(env, chain),
   };
@@ -111,6 +131,27 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new SettingsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function readMoney(env: Env, chain: Chain): MoneySettings {
+  const share = positiveInt("WORKER_SHARE_PERCENT", env.WORKER_SHARE_PERCENT, 90);
+  if (share > 100) throw new SettingsError(`WORKER_SHARE_PERCENT must be at most 100, got ${share}`);
+  const key = perChain(env, "TREASURY_KEY", chain);
+  if (key && chain === "monad" && !KEY.test(key)) throw new SettingsError("TREASURY_KEY_MONAD must be a 0x-prefixed 32-byte private key");
+  if (key && chain === "solana" && !/^[1-9A-HJ-NP-Za-km-z]{80,90}$/.test(key)) {
+    throw new SettingsError("TREASURY_KEY_SOLANA must be the base58 64-byte keypair (as solana-keygen exports it)");
+  }
+  const explorer = perChain(env, "EXPLORER_TX_URL", chain);
+  if (explorer && !explorer.includes("{tx}")) throw new SettingsError(`EXPLORER_TX_URL_${chain.toUpperCase()} must contain {tx}`);
+  return {
+    workerSharePercent: share,
+    payoutMinMicro: positiveInt("PAYOUT_MIN_MICRO_USD", env.PAYOUT_MIN_MICRO_USD, 10_000),
+    payoutIntervalMs: positiveInt("PAYOUT_INTERVAL_SECONDS", env.PAYOUT_INTERVAL_SECONDS, 3_600) * 1000,
+    rpcUrl: perChain(env, "RPC_URL", chain),
+    treasuryKey: key,
+    explorerTxUrl: explorer,
+    facilitatorTimeoutMs: positiveInt("FACILITATOR_TIMEOUT_MS", env.FACILITATOR_TIMEOUT_MS, 30_000),
+  };
 }
 
 export function readLimits(env: Env): AbuseLimits {

@@ -20,6 +20,15 @@ import { attachment, closeQuietly, type SocketAttachment, send, sendError, setAt
 
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 
+const PAYOUT_FORMAT: Record<string, string> = { monad: "0x and 40 hex digits", solana: "a base58 public key" };
+
+/** A payout address of this chain's shape: an EVM address on monad, a base58 32-byte key on solana. */
+export function isPayoutAddress(chain: string, address: string): boolean {
+  if (chain === "monad") return /^0x[0-9a-fA-F]{40}$/.test(address);
+  if (chain === "solana") return /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(address);
+  return false;
+}
+
 /** Close codes in the private range, so workers can tell why they were dropped. */
 export const CLOSE = { authFailed: 4001, replaced: 4002, unverifiedRefused: 4003 } as const;
 
@@ -162,6 +171,10 @@ export class WorkerSessions {
       }
       this.life.socketGone(existing.socket_id, now);
     }
+    if (msg.payout_address !== undefined && !isPayoutAddress(this.chain(), msg.payout_address)) {
+      sendError(ws, "INVALID_MESSAGE", `payout_address is not a ${this.chain()} address (${PAYOUT_FORMAT[this.chain()] ?? "?"})`);
+      return;
+    }
     const allowed = PROVIDER_CAPABILITIES[msg.provider_type];
     const capabilities = [...new Set(msg.capabilities.filter((c) => allowed.includes(c)))];
     const slots = Math.min(msg.slots ?? 1, LIMITS.maxWorkerSlots);
@@ -183,6 +196,12 @@ export class WorkerSessions {
         now,
       });
       this.life.sockets.registered(a.sid);
+      // Only a signed register names where earnings go: the signature covers the address.
+      if (verified && msg.payout_address !== undefined) {
+        this.life.workers.setPayoutAddress(msg.provider_pubkey, msg.payout_address);
+        // Earnings may have waited for an address: let the transfer lane look.
+        this.life.outbox.schedule("transfers", "lane", now);
+      }
     });
     if (agentId) this.trust.onRegistered(msg.provider_pubkey, now);
     setAttachment(ws, { ...a, pubkey: msg.provider_pubkey, verified });

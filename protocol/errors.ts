@@ -29,7 +29,6 @@ export const HTTP_ERROR_CODES = [
   "too_many_pairings",
   "idempotency_conflict",
   "upgrade_required",
-  "admission_in_progress",
   "internal_error",
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];

@@ -101,7 +101,14 @@ export const CommitResponse = z.object({
 });
 export type CommitResponse = z.infer<typeof CommitResponse>;
 
-export const PaymentState = z.enum(["disabled", "verified", "settled", "refund_due", "voided"]);
+/**
+ * Where a job's payment stands (the whole machine is in the README, "Payments"):
+ * `verified` at commit, nothing moved; `settling` while a settlement is in flight; `unknown`
+ * when a settlement's outcome was lost (a timeout) until the chain or facilitator says;
+ * `settled`; `voided` (never moved, never will); `refund_due` then `refunded` when money moved
+ * for work that was not delivered.
+ */
+export const PaymentState = z.enum(["disabled", "verified", "settling", "unknown", "settled", "voided", "refund_due", "refunded"]);
 export type PaymentState = z.infer<typeof PaymentState>;
 
 export const PaymentView = z.object({
@@ -110,6 +117,8 @@ export const PaymentView = z.object({
   amount: z.string(),
   network: z.string(),
   transaction: z.string().nullable(),
+  /** The refund transfer back to the payer, once sent. */
+  refund_transaction: z.string().nullable().optional(),
 });
 export type PaymentView = z.infer<typeof PaymentView>;
 
@@ -231,6 +240,34 @@ export const WorkersResponse = z.object({
   ),
 });
 export type WorkersResponse = z.infer<typeof WorkersResponse>;
+
+/** `GET /v1/workers/{pubkey}`: what one worker earned on this chain, what was paid, and how. */
+export const WorkerAccount = z.object({
+  provider_pubkey: z.string(),
+  online: z.boolean(),
+  /** Where payouts go on this chain (set in the worker's signed `register`); null: earnings wait. */
+  payout_address: z.string().nullable(),
+  network: z.string(),
+  /** The worker's share of each settled job's price, in percent. */
+  share_percent: z.number(),
+  /** Micro-USD (USDC atomic units): all credited; confirmed paid; credited but not yet paid. */
+  earned_micro: z.number().int(),
+  paid_micro: z.number().int(),
+  pending_micro: z.number().int(),
+  payouts: z.array(
+    z.object({
+      id: z.string(),
+      amount_micro: z.number().int(),
+      jobs: z.number().int(),
+      state: z.string(),
+      transaction: z.string().nullable(),
+      explorer_url: z.string().nullable(),
+      created_at: z.string(),
+      confirmed_at: z.string().nullable(),
+    }),
+  ),
+});
+export type WorkerAccount = z.infer<typeof WorkerAccount>;
 
 /** `GET /v1/receipts/{id}`: the receipt, a fresh verification, and its anchoring proof once anchored. */
 export const ReceiptResponse = z.object({

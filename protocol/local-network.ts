@@ -33,6 +33,8 @@ export const LocalEvmChain = z.object({
   usdc: z.object({ address: EvmAddress, name: z.string(), version: z.string(), decimals: z.number().int() }),
   /** Receives job payments (x402 `payTo`). */
   payee: EvmAddress,
+  /** The payee's keys: the treasury that pays workers and refunds payers (`TREASURY_KEY_MONAD`). */
+  treasury: LocalEvmAccount,
   /** Signs ERC-8004 feedback and receipt anchors; allowed to anchor. */
   coordinator: LocalEvmAccount,
   /** The facilitator's settlement account (pays gas for `transferWithAuthorization`). */
@@ -48,6 +50,8 @@ export const LocalSvmChain = z.object({
   usdc: z.object({ mint: SvmAddress, decimals: z.number().int(), tokenProgram: SvmAddress }),
   /** Receives job payments (x402 `payTo`, the owner; its USDC token account already exists). */
   payee: SvmAddress,
+  /** The payee's keys: the treasury that pays workers and refunds payers (`TREASURY_KEY_SOLANA`). */
+  treasury: LocalSvmAccount,
   /** The facilitator's fee payer (x402 `extra.feePayer`). */
   feePayer: SvmAddress,
   seekers: z.array(LocalSvmAccount),

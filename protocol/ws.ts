@@ -189,6 +189,27 @@ export interface ErrorMessage {
   job_id?: string;
 }
 
+/** Reference: this worker's earnings were paid out (one batched transfer for these jobs). */
+export interface PaymentPostedMessage {
+  type: "payment_posted";
+  job_ids: string[];
+  tx_hash: string;
+  /** USDC paid, as a decimal string ("0.0081"), and in micro-USD (ours). */
+  amount: string;
+  amount_micro: number;
+  network: string;
+  explorer_url: string | null;
+}
+
+/** Reference: on-chain feedback was given for one of this worker's jobs. */
+export interface FeedbackPostedMessage {
+  type: "feedback_posted";
+  job_id: string;
+  tx_hash: string;
+  network: string;
+  explorer_url: string | null;
+}
+
 export type CoordinatorMessage =
   | ChallengeMessage
   | RegisterAckMessage
@@ -197,6 +218,8 @@ export type CoordinatorMessage =
   | JobCancelMessage
   | JobCompleteAckMessage
   | TrustClaimAckMessage
+  | PaymentPostedMessage
+  | FeedbackPostedMessage
   | ErrorMessage;
 
 /**

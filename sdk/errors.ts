@@ -12,6 +12,8 @@ export type SdkErrorCode =
   | "invalid_response"
   /** The coordinator asked for payment and the x402 client could not or did not pay. */
   | "payment_failed"
+  /** The 402 asked more (or another asset or payee) than the caller allows for one job: nothing was paid. */
+  | "price_too_high"
   /** A hosted provider (OpenAI, Anthropic) failed or answered nonsense. */
   | "hosted_error"
   /** A signed request (PRIVATE job, trust pairing) was attempted without an identity key. */

@@ -11,7 +11,7 @@ import {
 } from "../protocol/index.ts";
 import { type CoordinatorClient, combineSignals, errorFromResponse, parseJson, readJson } from "./coordinator-client.ts";
 import { DispatchError, type DispatchErrorCode } from "./errors.ts";
-import { type PaymentClient, payFor } from "./payments.ts";
+import { guardPaymentRequired, type PaymentClient, type PriceLimit, payFor } from "./payments.ts";
 import { checkJobReceipt } from "./receipt-check.ts";
 import { parseSse, type SseMessage } from "./sse.ts";
 import type { JobHandle, JobResult, SubmitRequest } from "./types.ts";
@@ -32,7 +32,13 @@ export interface CommitContext {
   userId: string;
   payment: PaymentClient | undefined;
   onPaying?: () => void;
+  /** What this job may cost on this chain (see `ComputeRouterOptions.maxPrice`). */
+  priceLimit?: PriceLimit;
 }
+
+/** Answers a paid retry may get while its own first attempt is still admitting the job: ask again. */
+const STILL_ADMITTING = new Set(["payment_already_used"]);
+const ADMISSION_RETRIES = 5;
 
 /**
  * Commits a job: validates the body against the protocol first (a clear local error beats a
@@ -63,6 +69,7 @@ export async function commitJob(
   }
   let paymentHeaders: Record<string, string> | undefined;
   let retries = 0;
+  let admissionRetries = 0;
   while (true) {
     let res: Response;
     try {
@@ -86,6 +93,13 @@ export async function commitJob(
     if (res.status === 402) {
       if (paymentHeaders) {
         const refused = await errorFromResponse(res, client.chain);
+        // Our own payment, already admitting this very job on an earlier attempt whose answer we
+        // lost: the same key and payment will return that job, so ask again rather than fail.
+        if (STILL_ADMITTING.has(refused.code) && admissionRetries < ADMISSION_RETRIES) {
+          admissionRetries++;
+          await sleep(300 * admissionRetries, req.signal);
+          continue;
+        }
         throw new DispatchError("payment_failed", `the ${client.chain} coordinator refused the payment: ${refused.message}`, {
           status: 402,
         });
@@ -98,8 +112,9 @@ export async function commitJob(
           { status: 402 },
         );
       }
+      const guarded = ctx.priceLimit ? guardPaymentRequired(res, ctx.priceLimit, client.chain) : res;
       ctx.onPaying?.();
-      paymentHeaders = await payFor(ctx.payment, res, client.chain);
+      paymentHeaders = await payFor(ctx.payment, guarded, client.chain);
       // From here the payment may be taken, whatever happens next: nothing may fall back.
       state.paid = true;
       continue;

@@ -82,4 +82,64 @@ describe("x402 payment seam", () => {
     await expect(router.runTask({ task_type: "classify", input: "great" })).rejects.toMatchObject({ code: "payment_failed" });
     expect(requests).toHaveLength(1);
   });
+
+  it("refuses to pay a 402 that asks more than the published price, and signs nothing", async () => {
+    const calls: PaymentRequirements[] = [];
+    const greedy = { ...paymentRequired, accepts: [{ ...requirements, amount: "1000000" }] };
+    const { fetch, requests } = scriptedFetch(() =>
+      json({ error: "payment_required", message: "pay" }, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(greedy) }),
+    );
+    const router = new ComputeRouter({ coordinators: { monad: MONAD }, fetch, x402Client: officialClient(calls) });
+    await expect(router.runTask({ task_type: "classify", input: "great" })).rejects.toMatchObject({ code: "price_too_high" });
+    expect(calls).toHaveLength(0);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("pays only the options within the caller's limit, asset and payee", async () => {
+    const calls: PaymentRequirements[] = [];
+    const wrongPayee = { ...requirements, payTo: "0x00000000000000000000000000000000000000bb" };
+    const offered = { ...paymentRequired, accepts: [wrongPayee, requirements] };
+    const { fetch } = scriptedFetch((req) => {
+      if (req.method === "POST") {
+        return req.headers.get("payment-signature")
+          ? json({ job_id: "j" }, 201)
+          : json({ error: "payment_required", message: "pay" }, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(offered) });
+      }
+      return json(completedJob("j", { label: "positive", confidence: 0.9 }));
+    });
+    const router = new ComputeRouter({
+      coordinators: { monad: MONAD },
+      fetch,
+      x402Client: officialClient(calls),
+      maxPrice: 1000,
+      expectedPayment: { monad: { payTo: requirements.payTo } },
+    });
+    await router.runTask({ task_type: "classify", input: "great" });
+    expect(calls).toEqual([requirements]);
+  });
+
+  it("asks again, with the same key and payment, when its own payment is still admitting the job", async () => {
+    let paidPosts = 0;
+    const { fetch, requests } = scriptedFetch((req) => {
+      if (req.method === "POST") {
+        if (!req.headers.get("payment-signature")) return answer402();
+        paidPosts++;
+        // The first paid attempt's answer is lost (a 5xx); its retry collides with it once.
+        if (paidPosts === 1) return json({ error: "internal_error", message: "lost" }, 502);
+        if (paidPosts === 2)
+          return json({ error: "payment_already_used", message: "in use" }, 402, {
+            "PAYMENT-REQUIRED": encodePaymentRequiredHeader(paymentRequired),
+          });
+        return json({ job_id: "j" }, 201);
+      }
+      return json(completedJob("j", { label: "positive", confidence: 0.9 }));
+    });
+    const calls: PaymentRequirements[] = [];
+    const router = new ComputeRouter({ coordinators: { monad: MONAD }, fetch, x402Client: officialClient(calls) });
+    const result = await router.runTask({ task_type: "classify", input: "great" });
+    expect(result.job_id).toBe("j");
+    expect(calls).toHaveLength(1);
+    const keys = new Set(requests.filter((r) => r.method === "POST").map((r) => r.headers.get("idempotency-key")));
+    expect(keys.size).toBe(1);
+  });
 });

@@ -1,4 +1,5 @@
 import { type x402Client, x402HTTPClient } from "@x402/core/client";
+import { decodePaymentRequiredHeader, encodePaymentRequiredHeader } from "@x402/core/http";
 import { DispatchError } from "./errors.ts";
 
 /**
@@ -49,4 +50,51 @@ export async function payFor(client: PaymentClient, res: Response, chain: string
       { status: 402, cause: err },
     );
   }
+}
+
+/** What the caller is willing to pay for one job: at most `maxAmount` atomic units, optionally only this asset or payee. */
+export interface PriceLimit {
+  /** Atomic units of the asset (USDC: micro-USD). */
+  maxAmount: bigint;
+  asset?: string;
+  payTo?: string;
+}
+
+/**
+ * Checks a 402 against what the caller will pay before anything is signed: the options that ask
+ * more than `maxAmount`, or another asset or payee than expected, are dropped from the answer the
+ * payment client sees; when none is left, nothing is paid and `price_too_high` is thrown.
+ */
+export function guardPaymentRequired(res: Response, limit: PriceLimit, chain: string): Response {
+  const header = res.headers.get("payment-required");
+  if (!header) {
+    throw new DispatchError("payment_failed", `the ${chain} coordinator answered 402 without a PAYMENT-REQUIRED header`, { status: 402 });
+  }
+  let required: ReturnType<typeof decodePaymentRequiredHeader>;
+  try {
+    required = decodePaymentRequiredHeader(header);
+  } catch (err) {
+    throw new DispatchError("payment_failed", `the ${chain} coordinator's PAYMENT-REQUIRED is not x402: ${String(err)}`, { status: 402 });
+  }
+  const same = (a: string, b: string | undefined) => b === undefined || a.toLowerCase() === b.toLowerCase();
+  const acceptable = required.accepts.filter((o) => {
+    let amount: bigint;
+    try {
+      amount = BigInt(o.amount);
+    } catch {
+      return false;
+    }
+    return amount <= limit.maxAmount && same(o.asset, limit.asset) && same(o.payTo, limit.payTo);
+  });
+  if (acceptable.length === 0) {
+    const asked = required.accepts.map((o) => `${o.amount} of ${o.asset} to ${o.payTo}`).join("; ");
+    throw new DispatchError(
+      "price_too_high",
+      `the ${chain} coordinator asks ${asked || "nothing payable"}, above this job's limit of ${limit.maxAmount}${limit.asset ? ` of ${limit.asset}` : ""}${limit.payTo ? ` to ${limit.payTo}` : ""}; nothing was paid`,
+      { status: 402 },
+    );
+  }
+  const headers = new Headers(res.headers);
+  headers.set("payment-required", encodePaymentRequiredHeader({ ...required, accepts: acceptable }));
+  return new Response(res.body, { status: res.status, headers });
 }

@@ -11,8 +11,10 @@ import {
   ModelsResponse,
   type Policy,
   type PrivacyClass,
+  priceMicroUsd,
   QuoteResponse,
   ReceiptResponse,
+  resolvePolicy,
   TaskPayload,
 } from "../protocol/index.ts";
 import { type AnchorCheck, checkAnchor } from "./anchor-check.ts";
@@ -22,7 +24,7 @@ import { DispatchError, isDispatchError } from "./errors.ts";
 import { completeHosted, type HostedConfig, hostedProviders } from "./hosted.ts";
 import { taskOutput, taskPrompt } from "./hosted-tasks.ts";
 import { type CommitState, commitJob, fetchJob, settle, streamJob, waitForJob } from "./job-calls.ts";
-import { type PaymentClient, toPaymentClient } from "./payments.ts";
+import { type PaymentClient, type PriceLimit, toPaymentClient } from "./payments.ts";
 import { checkJobReceipt } from "./receipt-check.ts";
 import { TrustApi } from "./trust-api.ts";
 import type {
@@ -71,6 +73,8 @@ export class ComputeRouter {
   readonly #userId: string;
   readonly #timeouts: Record<JobType, number>;
   readonly #configuredTimeouts: Partial<Record<JobType, number>>;
+  readonly #maxPrice: ComputeRouterOptions["maxPrice"];
+  readonly #expectedPayment: ComputeRouterOptions["expectedPayment"];
 
   constructor(opts: ComputeRouterOptions) {
     // Bound late so a test or polyfill that replaces globalThis.fetch afterwards is honoured.
@@ -93,6 +97,8 @@ export class ComputeRouter {
     this.#userId = opts.identity?.publicKey ?? opts.userId ?? "anonymous";
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.#configuredTimeouts = { ...opts.timeouts };
+    this.#maxPrice = opts.maxPrice;
+    this.#expectedPayment = opts.expectedPayment;
     this.trust = new TrustApi((chain) => this.#client(chain), opts.identity);
   }
 
@@ -276,11 +282,24 @@ export class ComputeRouter {
     const handle = await commitJob(
       client,
       { ...req, idempotencyKey: req.idempotencyKey ?? newIdempotencyKey() },
-      { userId: this.#userId, payment: this.#payment, onPaying: () => onProgress?.({ type: "paying", chain }) },
+      {
+        userId: this.#userId,
+        payment: this.#payment,
+        onPaying: () => onProgress?.({ type: "paying", chain }),
+        priceLimit: this.#priceLimit(req, chain),
+      },
       state,
     );
     onProgress?.({ type: "committed", chain, job_id: handle.job_id, paid: handle.paid });
     return handle;
+  }
+
+  /** The most this job may cost: its own limit, else the router's, else the published price of its tier and type. */
+  #priceLimit(req: SubmitRequest, chain: Chain): PriceLimit {
+    const tier = resolvePolicy(req.policy ?? "AUTO", req.job_type);
+    const configured = typeof this.#maxPrice === "function" ? this.#maxPrice(tier, req.job_type) : this.#maxPrice;
+    const max = req.maxPrice ?? configured ?? priceMicroUsd(tier, req.job_type);
+    return { maxAmount: BigInt(Math.max(0, Math.floor(max))), ...this.#expectedPayment?.[chain] };
   }
 
   /** Streams when the caller wants tokens, long-polls otherwise; either way the result is verified. */

@@ -31,6 +31,14 @@ export interface ComputeRouterOptions {
   fetch?: FetchLike;
   /** Overall time to wait for a job to settle, per job type (ms). Default TASK 30 s, LLM_INFER 60 s. */
   timeouts?: Partial<Record<JobType, number>>;
+  /**
+   * The most a job may cost, in USDC atomic units (micro-USD): a 402 asking more is refused
+   * (`price_too_high`) before anything is signed. Default: the published price of the job's
+   * tier and type (protocol/pricing.ts). A function sees the tier and type.
+   */
+  maxPrice?: number | ((tier: Tier, jobType: JobType) => number);
+  /** Pay only in this asset, and only to this payee, per chain (from your quote or your operator); any when absent. */
+  expectedPayment?: Partial<Record<Chain, { asset?: string; payTo?: string }>>;
 }
 
 export interface SubmitRequest {
@@ -41,6 +49,8 @@ export interface SubmitRequest {
   chain?: Chain;
   /** Reuse to make a retried submit return the same job (and never pay twice); generated when absent. */
   idempotencyKey?: string;
+  /** This job's price limit (micro-USD), overriding the router's `maxPrice`. */
+  maxPrice?: number;
   signal?: AbortSignal;
 }
 

@@ -1,13 +1,8 @@
 // x402 on the commit routes of both chains, end to end: anvil and LiteSVM with USDC, the local
 // facilitator built from @x402/core, the coordinator under `wrangler dev` in x402 mode, real workers.
-import { type Address, createKeyPairSignerFromBytes, getBase58Encoder, lamports } from "@solana/kit";
+import { type Address, lamports } from "@solana/kit";
 import { TOKEN_PROGRAM_ADDRESS } from "@solana-program/token";
-import { x402Client, x402HTTPClient } from "@x402/core/client";
-import type { Network, PaymentRequired } from "@x402/core/types";
-import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { ExactSvmScheme } from "@x402/svm/exact/client";
-import { createPublicClient, erc20Abi, http } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { PaymentRequired } from "@x402/core/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorker } from "../bench/sim-worker.ts";
 import { coordinatorVars } from "../chains/coordinator-vars.ts";
@@ -15,6 +10,7 @@ import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-net
 import { associatedTokenAddress, MINT_SIZE, mintData, TOKEN_ACCOUNT_SIZE, testKeypair, tokenAccountData } from "../chains/svm-accounts.ts";
 import { type Chain, NETWORKS } from "../protocol/index.ts";
 import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
+import { commitTask, getJob, type JobJson, type PaidNetwork, paidNetwork, untilJob as untilJobIn } from "./support/paid-network.ts";
 
 let net: RunningLocalNetwork;
 let coordinator: DevCoordinator;
@@ -36,6 +32,7 @@ const FACILITATOR_REASONS: Record<Chain, Record<string, RegExp>> = {
 
 beforeAll(async () => {
   net = await startLocalNetwork({ seekers: 4, file: false });
+  paid = paidNetwork(net);
   coordinator = await startCoordinator({
     vars: coordinatorVars(net.network),
   });
@@ -46,63 +43,15 @@ afterAll(async () => {
   await net?.stop();
 });
 
-async function payer(chain: Chain, seeker: number): Promise<{ http: x402HTTPClient; address: string }> {
-  // Spend controls off: these tests deliberately sign payments for tampered requirements.
-  const client = new x402Client().setSpendControls(false);
-  if (chain === "monad") {
-    const account = privateKeyToAccount(net.network.chains.monad.seekers[seeker]?.privateKey as `0x${string}`);
-    client.register("eip155:*", new ExactEvmScheme(account));
-    return { http: new x402HTTPClient(client), address: account.address };
-  }
-  const s = net.network.chains.solana;
-  const signer = await createKeyPairSignerFromBytes(getBase58Encoder().encode(s.seekers[seeker]?.secretKey ?? ""));
-  client.register(NETWORKS.solana as Network, new ExactSvmScheme(signer, { rpcUrl: s.rpcUrl }));
-  return { http: new x402HTTPClient(client), address: signer.address };
-}
-
-async function balance(chain: Chain, owner: string): Promise<bigint> {
-  if (chain === "solana") return net.svm.usdcBalance(owner);
-  const m = net.network.chains.monad;
-  const client = createPublicClient({ transport: http(m.rpcUrl) });
-  return client.readContract({
-    address: m.usdc.address as `0x${string}`,
-    abi: erc20Abi,
-    functionName: "balanceOf",
-    args: [owner as `0x${string}`],
-  });
-}
-
+let paid: PaidNetwork;
+const payer = (chain: Chain, seeker: number) => paid.payer(chain, seeker);
+const balance = (chain: Chain, owner: string) => paid.balance(chain, owner);
 const payee = (chain: Chain) => net.network.chains[chain].payee;
-
-function commit(chain: Chain, headers: Record<string, string> = {}, input = "Paid work. Settled on completion.") {
-  return fetch(`${coordinator.url}/${chain}/v1/jobs/commit/cheap`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ job_type: "TASK", user_id: `payer-${chain}`, payload: { task_type: "summarize", input } }),
-  });
-}
-
-/** The 402's requirements, decoded with the official client. */
-async function required(chain: Chain): Promise<PaymentRequired> {
-  const res = await commit(chain);
-  expect(res.status).toBe(402);
-  expect(res.headers.get("payment-required")).toBeTruthy();
-  const p = await payer(chain, 0);
-  return p.http.getPaymentRequiredResponse((n) => res.headers.get(n), await res.json());
-}
-
-async function paymentHeaders(chain: Chain, seeker: number, req: PaymentRequired): Promise<Record<string, string>> {
-  const p = await payer(chain, seeker);
-  return p.http.encodePaymentSignatureHeader(await p.http.createPaymentPayload(req));
-}
-
-async function job(
-  chain: Chain,
-  id: string,
-  wait = 20,
-): Promise<Record<string, unknown> & { payment: { state: string; transaction: string | null } }> {
-  return (await (await fetch(`${coordinator.url}/${chain}/v1/jobs/${id}?wait=${wait}`)).json()) as never;
-}
+const commit = (chain: Chain, headers: Record<string, string> = {}, input?: string) => commitTask(coordinator.url, chain, headers, input);
+const required = (chain: Chain) => paid.required(coordinator.url, chain);
+const paymentHeaders = (chain: Chain, seeker: number, req: PaymentRequired) => paid.paymentHeaders(chain, seeker, req);
+const job = (chain: Chain, id: string, wait = 20) => getJob(coordinator.url, chain, id, wait);
+const untilJob = (chain: Chain, id: string, ok: (j: JobJson) => boolean, ms?: number) => untilJobIn(coordinator.url, chain, id, ok, ms);
 
 for (const chain of ["monad", "solana"] as const) {
   describe(`x402 on ${chain}`, () => {
@@ -198,7 +147,7 @@ for (const chain of ["monad", "solana"] as const) {
 }
 
 describe("Solana settles at assignment", () => {
-  it("settles when the job is assigned and records a refund due when it then fails", async () => {
+  it("settles when the job is assigned and refunds the payer when it then fails", async () => {
     // A worker that takes jobs and never answers, with room for any job earlier tests left queued.
     const silent = new SimWorker();
     silent.answer = false;
@@ -214,9 +163,12 @@ describe("Solana settles at assignment", () => {
       expect(await balance("solana", seeker)).toBe(before - PRICE);
       silent.close();
       const failed = await untilJob("solana", job_id, (j) => j.status === "failed", 40_000);
-      // Its worker vanished and nobody else could take it before the queue deadline.
-      expect(failed).toMatchObject({ reason: "no_eligible_worker", payment: { state: "refund_due" } });
-      expect(await balance("solana", seeker)).toBe(before - PRICE);
+      // Its worker vanished and nobody else could take it before the queue deadline: the money
+      // that moved at assignment goes back to the payer, by a transfer from the treasury.
+      expect(failed.reason).toBe("no_eligible_worker");
+      const refunded = await untilJob("solana", job_id, (j) => j.payment.state === "refunded", 20_000);
+      expect(refunded.payment.refund_transaction).toBeTruthy();
+      expect(await balance("solana", seeker)).toBe(before);
     } finally {
       silent.close();
     }
@@ -249,14 +201,4 @@ async function otherSvmMint(): Promise<string> {
     });
   }
   return mint;
-}
-
-async function untilJob(chain: Chain, id: string, ok: (j: Awaited<ReturnType<typeof job>>) => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const j = await job(chain, id, 0);
-    if (ok(j)) return j;
-    if (Date.now() > deadline) throw new Error(`job ${id} never reached the expected state: ${JSON.stringify(j)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -21,6 +21,8 @@ export interface AgentOptions {
   url: string;
   /** The chain whose coordinator `url` is: named in the register signature. */
   chain: string;
+  /** Where this chain's coordinator pays our earnings; covered by the register signature. */
+  payoutAddress?: string;
   keys: Ed25519KeyPair;
   providerType: ProviderType;
   capabilities: JobType[];
@@ -68,6 +70,8 @@ export class WorkerAgent {
   /** The model lists the last `register` carried, to catch a change that raced its ack. */
   #registeredModels: ModelLists | undefined;
   #trustPending: string | undefined;
+  /** USDC paid to us this run (micro-USD), from `payment_posted`. */
+  #paidMicro = 0;
   #draining = false;
   #stopping: Promise<void> | undefined;
   #resolveStopped!: (code: number) => void;
@@ -151,6 +155,7 @@ export class WorkerAgent {
       capabilities: opts.capabilities,
       slots: opts.slots,
       agent: opts.agent.slice(0, 200),
+      ...(opts.payoutAddress !== undefined && { payout_address: opts.payoutAddress }),
       // Lets the coordinator tell which workers must agree byte for byte on a TASK's output.
       ...(opts.capabilities.includes("TASK") && { task_engine: TASK_ENGINE_VERSION }),
       ...(opts.agentId !== undefined && { agent_id: opts.agentId }),
@@ -212,6 +217,19 @@ export class WorkerAgent {
       case "trust_claim_ack":
         this.#trustPending = undefined;
         log.info("trust pairing claimed", { user_id: msg.user_id, paired_at: msg.paired_at });
+        return;
+      case "payment_posted":
+        this.#paidMicro += msg.amount_micro;
+        log.info("earnings paid", {
+          amount_usdc: msg.amount,
+          jobs: msg.job_ids.length,
+          tx: msg.tx_hash,
+          explorer: msg.explorer_url ?? undefined,
+          total_paid_usdc: (this.#paidMicro / 1_000_000).toFixed(6),
+        });
+        return;
+      case "feedback_posted":
+        log.debug("on-chain feedback posted", { job_id: msg.job_id, tx: msg.tx_hash, explorer: msg.explorer_url ?? undefined });
         return;
       case "error":
         if (msg.job_id !== undefined && FINAL_COMPLETION_ERRORS.has(msg.code) && this.#outbox.has(msg.job_id)) {

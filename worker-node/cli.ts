@@ -64,6 +64,7 @@ async function main(): Promise<number> {
       new WorkerAgent({
         url: urls[i] as string,
         chain: target.chain,
+        ...(target.payoutAddress !== undefined && { payoutAddress: target.payoutAddress }),
         keys: key.keys,
         providerType: config.providerType,
         capabilities,
@@ -111,6 +112,11 @@ function printSummary(
         `  capabilities  ${facts.capabilities.join(", ")}`,
         `  llm           ${facts.backend}${config.llmBackend === "none" ? "" : `  [mode ${config.llmBackend}]`}`,
         ...(facts.models.length > 0 ? [`  models        ${facts.models.join(", ")}`] : []),
+        ...config.targets.map((t) =>
+          t.payoutAddress === undefined
+            ? `  payouts       ${t.chain}: none set (earnings wait; --payout-address)`
+            : `  payouts       ${t.chain}: ${t.payoutAddress}`,
+        ),
         `  key file      ${config.keyFile}`,
         "",
         "",

@@ -10,6 +10,8 @@ import type { LogFormat, LogLevel } from "./logger.ts";
 export interface Target {
   coordinator: string;
   chain: Chain;
+  /** Where this chain's coordinator pays the worker's earnings (in the signed register). */
+  payoutAddress?: string;
 }
 
 export interface WorkerConfig {
@@ -76,6 +78,13 @@ const OPTIONS: OptionSpec[] = [
     env: "DISPATCH_KEY_FILE",
     value: "PATH",
     help: "ed25519 identity, created 0600 on first run; default ~/.dispatch/worker-key.json",
+  },
+  {
+    flag: "payout-address",
+    env: "DISPATCH_PAYOUT_ADDRESS",
+    value: "ADDR",
+    help: "where earnings are paid: 0x… on monad, base58 on solana; with several chains give chain=ADDR (repeat or comma-separate)",
+    multiple: true,
   },
   {
     flag: "trust-code",
@@ -216,7 +225,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     return n;
   };
 
-  const targets = parseTargets(list("coordinator"), list("chain", "chains") ?? []);
+  const targets = withPayoutAddresses(parseTargets(list("coordinator"), list("chain", "chains") ?? []), list("payout-address") ?? []);
   const type = oneOf("type", ["desktop", "seeker"] as const, "desktop");
   const agentId = get("agent-id");
   if (agentId !== undefined && !/^\d{1,78}$/.test(agentId)) throw new ConfigError("--agent-id must be a decimal number");
@@ -284,6 +293,43 @@ function parseTargets(coordinators: string[] | undefined, chainValues: string[])
     seen.add(key);
   }
   return targets;
+}
+
+const PAYOUT_SHAPES: Record<Chain, { re: RegExp; what: string }> = {
+  monad: { re: /^0x[0-9a-fA-F]{40}$/, what: "an EVM address (0x and 40 hex digits)" },
+  solana: { re: /^[1-9A-HJ-NP-Za-km-z]{32,44}$/, what: "a base58 Solana address" },
+};
+
+/**
+ * Gives each chain its payout address: `chain=ADDR`, or a bare address that goes to the one
+ * chain served, or else to the chain whose address shape it has. Checked against that shape.
+ */
+function withPayoutAddresses(targets: Target[], values: string[]): Target[] {
+  const byChain = new Map<Chain, string>();
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    let chain: Chain | undefined;
+    let addr = value.trim();
+    if (eq > 0) {
+      const name = value.slice(0, eq).trim().toLowerCase();
+      if (!(CHAINS as readonly string[]).includes(name)) throw new ConfigError(`--payout-address: unknown chain ${JSON.stringify(name)}`);
+      chain = name as Chain;
+      addr = value.slice(eq + 1).trim();
+    } else if (targets.length === 1) {
+      chain = targets[0]?.chain;
+    } else {
+      chain = CHAINS.find((c) => PAYOUT_SHAPES[c].re.test(addr));
+    }
+    if (chain === undefined) throw new ConfigError(`--payout-address ${JSON.stringify(value)}: say which chain (chain=ADDR)`);
+    if (!PAYOUT_SHAPES[chain].re.test(addr)) {
+      throw new ConfigError(`--payout-address for ${chain} must be ${PAYOUT_SHAPES[chain].what} (got ${JSON.stringify(addr)})`);
+    }
+    byChain.set(chain, addr);
+  }
+  return targets.map((t) => {
+    const payoutAddress = byChain.get(t.chain);
+    return payoutAddress === undefined ? t : { ...t, payoutAddress };
+  });
 }
 
 /** `--ollama-model` and `--models`, checked against the protocol's model names and each other. */

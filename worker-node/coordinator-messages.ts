@@ -43,6 +43,22 @@ const JobCompleteAck = z.object({
   status: z.enum(["accepted", "already_completed"]).default("accepted"),
 });
 const TrustClaimAck = z.object({ type: z.literal("trust_claim_ack"), user_id: z.string(), paired_at: z.string() });
+const PaymentPosted = z.object({
+  type: z.literal("payment_posted"),
+  job_ids: z.array(JobId).max(10_000).default([]),
+  tx_hash: z.string().max(256),
+  amount: z.string().max(64).default(""),
+  amount_micro: z.number().int().min(0).default(0),
+  network: z.string().max(128).default(""),
+  explorer_url: z.string().max(512).nullable().default(null),
+});
+const FeedbackPosted = z.object({
+  type: z.literal("feedback_posted"),
+  job_id: JobId,
+  tx_hash: z.string().max(256),
+  network: z.string().max(128).default(""),
+  explorer_url: z.string().max(512).nullable().default(null),
+});
 const ErrorMsg = z.object({
   type: z.literal("error"),
   // Unknown codes from a newer coordinator are still errors worth logging.
@@ -59,6 +75,8 @@ const Incoming = z.discriminatedUnion("type", [
   JobCancel,
   JobCompleteAck,
   TrustClaimAck,
+  PaymentPosted,
+  FeedbackPosted,
   ErrorMsg,
 ]);
 

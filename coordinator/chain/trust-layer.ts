@@ -1,6 +1,7 @@
-import { type Hex32, merkleTree, receiptLeaf } from "../../protocol/index.ts";
+import { type Hex32, merkleTree, NETWORKS, receiptLeaf } from "../../protocol/index.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { OnChainSettings } from "../settings.ts";
+import { send } from "../sockets.ts";
 import { type AnchorProof, AnchorStore } from "../storage/anchor-store.ts";
 import type { JobRow } from "../storage/job-store.ts";
 import type { OutboxRow } from "../storage/outbox-store.ts";
@@ -30,10 +31,14 @@ export class TrustLayer {
   private readonly settings: () => OnChainSettings | null;
   private evmClient: Evm | null = null;
 
-  constructor(life: Lifecycle, sql: Sql, settings: () => OnChainSettings | null) {
+  /** Explorer link for a trust-layer transaction (the EVM chain's), or null. */
+  private readonly explorer: (tx: string) => string | null;
+
+  constructor(life: Lifecycle, sql: Sql, settings: () => OnChainSettings | null, explorer: (tx: string) => string | null) {
     this.life = life;
     this.anchors = new AnchorStore(sql);
     this.settings = settings;
+    this.explorer = explorer;
   }
 
   get enabled(): boolean {
@@ -124,15 +129,36 @@ export class TrustLayer {
     };
   }
 
+  /**
+   * Feedback for a batch of finished jobs in one go (pipelined transactions), then each job's
+   * worker hears of it (`feedback_posted`) if it is connected.
+   */
+  async feedbackBatch(rows: readonly OutboxRow[]): Promise<void> {
+    const bodies = rows.map((row) => JSON.parse(row.body) as FeedbackBody);
+    const txs = await this.evm().giveFeedbackBatch(
+      bodies.map((b) => ({ agentId: BigInt(b.agentId), success: b.success, responseMs: b.responseMs, hash: b.hash })),
+    );
+    const now = Date.now();
+    this.life.transaction(() => {
+      for (const [i, row] of rows.entries()) {
+        this.life.outbox.done(row.id, now);
+        const pubkey = bodies[i]?.pubkey;
+        if (pubkey) this.life.outbox.schedule("reputation", pubkey, now);
+      }
+    });
+    for (const [i, row] of rows.entries()) {
+      const tx = txs[i];
+      const conn = this.life.workers.connectionByPubkey(bodies[i]?.pubkey ?? "");
+      const ws = conn ? this.life.socket(conn.socket_id) : undefined;
+      if (ws && tx)
+        send(ws, { type: "feedback_posted", job_id: row.ref, tx_hash: tx, network: NETWORKS.monad, explorer_url: this.explorer(tx) });
+    }
+  }
+
   async handle(row: OutboxRow): Promise<void> {
     const now = Date.now();
     if (row.kind === "feedback") {
-      const body = JSON.parse(row.body) as FeedbackBody;
-      await this.evm().giveFeedback(BigInt(body.agentId), body.success, body.responseMs, body.hash);
-      this.life.transaction(() => {
-        this.life.outbox.done(row.id, now);
-        this.life.outbox.schedule("reputation", body.pubkey, now);
-      });
+      await this.feedbackBatch([row]);
     } else if (row.kind === "reputation") {
       const agentId = this.life.workers.agentId(row.ref);
       const online = this.life.workers.connectionByPubkey(row.ref) !== undefined;

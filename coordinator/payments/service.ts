@@ -2,15 +2,8 @@ import { type Chain, type JobType, NETWORKS, type PaymentState, type Tier, X402_
 import { fail, type Outcome } from "../errors.ts";
 import type { PaymentSettings } from "../settings.ts";
 import type { PaymentStore } from "../storage/payment-store.ts";
-import {
-  decodePayment,
-  Facilitator,
-  type PaymentRequirements,
-  paymentId,
-  paymentRequired,
-  paymentRequiredHeaders,
-  requirementsFor,
-} from "./x402.ts";
+import { paymentIdentity } from "./payment-identity.ts";
+import { decodePayment, Facilitator, type PaymentRequirements, paymentRequired, paymentRequiredHeaders, requirementsFor } from "./x402.ts";
 
 export interface Admitted {
   paymentState: PaymentState;
@@ -18,7 +11,18 @@ export interface Admitted {
   payer: string | null;
 }
 
-export type SettleResult = { ok: true; transaction: string } | { ok: false; final: boolean; reason: string };
+/**
+ * One settlement attempt, as the facilitator answered it. `refused`: definitely nothing moved.
+ * `unknown`: it may have moved (no answer in time, or an answer that can mean "already used"):
+ * the chain or the facilitator must say before anything is decided.
+ */
+export type SettleResult =
+  | { outcome: "settled"; transaction: string }
+  | { outcome: "refused"; reason: string; transaction: string | null }
+  | { outcome: "unknown"; reason: string; transaction: string | null };
+
+/** Answers that do not say nothing moved: a nonce already used, a settlement already made or still pending. */
+const AMBIGUOUS_REASONS = new Set(["invalid_exact_evm_nonce_already_used", "duplicate_settlement", "settlement_pending"]);
 
 /**
  * x402 for the commit routes: 402 with the quoted price, verify at commit (a payment pays one
@@ -29,9 +33,12 @@ export class Payments {
   private readonly store: PaymentStore;
   private facilitator: Facilitator | null = null;
 
-  constructor(settings: () => PaymentSettings, store: PaymentStore) {
+  private readonly timeoutMs: () => number;
+
+  constructor(settings: () => PaymentSettings, store: PaymentStore, timeoutMs: () => number) {
     this.settings = settings;
     this.store = store;
+    this.timeoutMs = timeoutMs;
   }
 
   get enabled(): boolean {
@@ -40,7 +47,7 @@ export class Payments {
 
   private client(): Facilitator {
     const url = this.settings().facilitatorUrl ?? "";
-    this.facilitator ??= new Facilitator(url);
+    this.facilitator ??= new Facilitator(url, this.timeoutMs());
     return this.facilitator;
   }
 
@@ -77,8 +84,14 @@ export class Payments {
       );
     }
     const payload = decodePayment(args.header);
-    if (!payload) return required("invalid_payment_header", "PAYMENT-SIGNATURE is not a base64 x402 v2 payment payload", "payment_invalid");
-    const id = paymentId(payload);
+    const id = payload ? paymentIdentity(payload, requirements) : null;
+    if (!payload || id === null) {
+      return required(
+        "invalid_payment_header",
+        "PAYMENT-SIGNATURE is not a base64 x402 v2 payment payload for this network",
+        "payment_invalid",
+      );
+    }
     if (!this.store.reserve(id, payload, requirements, args.now)) {
       return required("payment_already_used", "this payment already paid for a job; sign a new one", "payment_already_used");
     }
@@ -101,17 +114,25 @@ export class Payments {
     this.store.attach(paymentRef, jobId, payer);
   }
 
-  /** One settlement attempt. `final` failures are the facilitator's verdict; others are retried. */
+  /** One settlement attempt, classified (see `SettleResult`). */
   async settle(paymentRef: string): Promise<SettleResult> {
     const stored = this.store.get(paymentRef);
-    if (!stored) return { ok: false, final: true, reason: "payment record missing" };
+    if (!stored) return { outcome: "refused", reason: "payment record missing", transaction: null };
     try {
       const res = await this.client().settle(stored.payload, stored.requirements);
-      if (res.success) return { ok: true, transaction: res.transaction };
-      return { ok: false, final: true, reason: res.errorReason ?? res.errorMessage ?? "settlement refused" };
+      if (res.success) return { outcome: "settled", transaction: res.transaction };
+      const reason = res.errorReason ?? res.errorMessage ?? "settlement refused";
+      const transaction = res.transaction ? res.transaction : null;
+      return AMBIGUOUS_REASONS.has(reason) ? { outcome: "unknown", reason, transaction } : { outcome: "refused", reason, transaction };
     } catch (err) {
-      return { ok: false, final: false, reason: message(err) };
+      // No answer: the request may have reached the facilitator and moved the money.
+      return { outcome: "unknown", reason: message(err), transaction: null };
     }
+  }
+
+  /** The stored payment (payload and requirements) behind a job, for resolving an unknown settlement. */
+  payment(paymentRef: string) {
+    return this.store.get(paymentRef);
   }
 }
 

@@ -5,7 +5,7 @@ import {
   HTTPFacilitatorClient,
 } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
-import { type Chain, type JobType, NETWORKS, priceMicroUsd, priceString, sha256Hex, type Tier, X402_SCHEME } from "../../protocol/index.ts";
+import { type Chain, type JobType, NETWORKS, priceMicroUsd, priceString, type Tier, X402_SCHEME } from "../../protocol/index.ts";
 import type { PaymentSettings } from "../settings.ts";
 
 export type { PaymentPayload, PaymentRequirements };
@@ -82,30 +82,13 @@ export function decodePayment(header: string): PaymentPayload | null {
   }
 }
 
-/**
- * What makes a payment unique: its signed part (an EIP-3009 authorization with its nonce, or a
- * signed Solana transaction). One payment pays for one job, so this is stored with a unique key.
- */
-export function paymentId(payload: PaymentPayload): string {
-  return sha256Hex(`${payload.accepted?.network ?? ""}\n${canonicalJson(payload.payload)}`);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
 /** The facilitator, through the official HTTP client. Created per object, never at module scope. */
 export class Facilitator {
   private readonly client: HTTPFacilitatorClient;
   private supported: Promise<Map<string, Record<string, unknown>>> | null = null;
 
-  constructor(url: string) {
-    this.client = new HTTPFacilitatorClient({ url, timeoutMs: 30_000 });
+  constructor(url: string, timeoutMs: number) {
+    this.client = new HTTPFacilitatorClient({ url, timeoutMs });
   }
 
   /** Scheme extras the facilitator announces (e.g. the Solana fee payer), cached per object. */

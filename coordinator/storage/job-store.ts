@@ -48,6 +48,7 @@ export interface JobRow {
   last_error: string | null;
   /** No re-queue outlives this: the job's whole life is bounded. */
   expires_at: number;
+  refund_tx: string | null;
 }
 
 export interface ReceiptRow {
@@ -262,17 +263,65 @@ export class JobStore {
     );
   }
 
-  /** Settlement succeeded: a settling job completes; one that failed meanwhile is owed a refund. */
-  settled(id: string, transaction: string, now: number): void {
+  /** A settlement request is about to leave: recorded first, so a crash mid-call reads as "outcome unknown". */
+  beginSettle(id: string): boolean {
+    return this.sql.run("UPDATE jobs SET payment_state = 'settling' WHERE id = ? AND payment_state IN ('verified', 'unknown')", id) === 1;
+  }
+
+  /**
+   * Settlement succeeded (or the chain says the payment was used): a job waiting on it completes;
+   * one that failed meanwhile is owed a refund. Applies to an in-flight or unknown settlement
+   * only, so a late answer is never lost and never applied twice.
+   */
+  settled(id: string, transaction: string | null, now: number): boolean {
+    return (
+      this.sql.run(
+        `UPDATE jobs SET payment_tx = COALESCE(?, payment_tx),
+           payment_state = CASE WHEN status = 'failed' THEN 'refund_due' ELSE 'settled' END,
+           completed_at = CASE WHEN status = 'settling' THEN ? ELSE completed_at END,
+           status = CASE WHEN status = 'settling' THEN 'completed' ELSE status END
+         WHERE id = ? AND payment_state IN ('settling', 'unknown')`,
+        transaction,
+        now,
+        id,
+      ) === 1
+    );
+  }
+
+  /** The settlement's outcome was lost (timeout, or a refusal that may mean "already used"): find out before deciding. */
+  settleUnknown(id: string, transaction: string | null): void {
     this.sql.run(
-      `UPDATE jobs SET payment_tx = ?,
-         payment_state = CASE WHEN status = 'failed' THEN 'refund_due' ELSE 'settled' END,
-         completed_at = CASE WHEN status = 'settling' THEN ? ELSE completed_at END,
-         status = CASE WHEN status = 'settling' THEN 'completed' ELSE status END
-       WHERE id = ? AND payment_state = 'verified'`,
+      "UPDATE jobs SET payment_state = 'unknown', payment_tx = COALESCE(?, payment_tx) WHERE id = ? AND payment_state = 'settling'",
       transaction,
-      now,
       id,
+    );
+  }
+
+  /** The payment never moved and never will (refused, or expired unused). */
+  settleVoided(id: string): boolean {
+    return this.sql.run("UPDATE jobs SET payment_state = 'voided' WHERE id = ? AND payment_state IN ('settling', 'unknown')", id) === 1;
+  }
+
+  /** An unknown settlement turned out unused and still valid: settle it again. */
+  settleRetry(id: string): void {
+    this.sql.run("UPDATE jobs SET payment_state = 'verified' WHERE id = ? AND payment_state IN ('settling', 'unknown')", id);
+  }
+
+  /** The refund transfer back to the payer is confirmed. */
+  refunded(id: string, transaction: string): void {
+    this.sql.run(
+      "UPDATE jobs SET payment_state = 'refunded', refund_tx = ? WHERE id = ? AND payment_state = 'refund_due'",
+      transaction,
+      id,
+    );
+  }
+
+  /** Jobs owed a refund with no refund transfer yet. */
+  refundsWithoutTransfer(limit: number): JobRow[] {
+    return this.sql.all<JobRow>(
+      `SELECT * FROM jobs j WHERE j.payment_state = 'refund_due'
+         AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.kind = 'refund' AND t.job_id = j.id) LIMIT ?`,
+      limit,
     );
   }
 
@@ -285,8 +334,9 @@ export class JobStore {
   }
 
   /**
-   * A failed job is never charged: an unsettled payment is voided, and one already settled
-   * (Solana settles at assignment) is recorded as a refund due.
+   * A failed job is never charged: an unsettled payment is voided, one already settled (Solana
+   * settles at assignment) is owed a refund, and one whose settlement is in flight or unknown
+   * stays so until its outcome decides (settled then means refund due).
    */
   fail(id: string, reason: FailureReason, now: number, message?: string): boolean {
     return this.markFailed(id, reason, message === undefined ? { error: reason } : { error: reason, message }, now);
@@ -397,6 +447,7 @@ export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network:
       amount: String(job.price_micro),
       network,
       transaction: job.payment_tx,
+      refund_transaction: job.refund_tx,
     },
     reason: job.reason,
     attempts: job.attempts,

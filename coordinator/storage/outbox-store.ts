@@ -1,6 +1,6 @@
 import type { Sql } from "./sql.ts";
 
-export type OutboxKind = "settle" | "feedback" | "reputation" | "anchor";
+export type OutboxKind = "settle" | "transfers" | "feedback" | "reputation" | "anchor";
 
 export interface OutboxRow {
   [key: string]: SqlStorageValue;
@@ -53,10 +53,13 @@ export class OutboxStore {
     );
   }
 
-  due(now: number, limit: number): OutboxRow[] {
+  due(now: number, kinds: readonly OutboxKind[], limit: number): OutboxRow[] {
+    // Bounded IN list: the kinds are this module's own constants.
     return this.sql.all<OutboxRow>(
-      "SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+      `SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? AND kind IN (${kinds.map(() => "?").join(", ")})
+       ORDER BY next_attempt_at, id LIMIT ?`,
       now,
+      ...kinds,
       limit,
     );
   }

@@ -204,6 +204,46 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox ADD COLUMN dead_at INTEGER;
   CREATE INDEX IF NOT EXISTS outbox_finished ON outbox(done_at);
   `,
+  // v5: money that is always right. Refund transactions, a ledger of what each worker earned,
+  // and outgoing transfers (worker payouts, refunds) persisted before they are broadcast.
+  `
+  ALTER TABLE jobs ADD COLUMN refund_tx TEXT;
+  CREATE INDEX IF NOT EXISTS jobs_by_payment_state ON jobs(payment_state);
+  ALTER TABLE workers ADD COLUMN payout_address TEXT;
+
+  CREATE TABLE IF NOT EXISTS ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pubkey TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount_micro INTEGER NOT NULL,
+    transfer_id TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS ledger_by_job ON ledger(job_id, kind);
+  CREATE INDEX IF NOT EXISTS ledger_unpaid ON ledger(pubkey, transfer_id);
+
+  CREATE TABLE IF NOT EXISTS transfers (
+    transfer_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    pubkey TEXT,
+    job_id TEXT,
+    to_address TEXT NOT NULL,
+    amount_micro INTEGER NOT NULL,
+    job_count INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    tx TEXT,
+    raw_tx TEXT,
+    meta TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS transfers_by_worker ON transfers(pubkey, created_at);
+  CREATE INDEX IF NOT EXISTS transfers_open ON transfers(state, created_at);
+  CREATE UNIQUE INDEX IF NOT EXISTS transfers_refund ON transfers(job_id) WHERE kind = 'refund';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -238,6 +238,15 @@ export class WorkerStore {
     );
   }
 
+  /** Records where a verified worker is paid on this chain (from its signed register). */
+  setPayoutAddress(pubkey: string, address: string): void {
+    this.sql.run("UPDATE workers SET payout_address = ? WHERE pubkey = ?", address, pubkey);
+  }
+
+  payoutAddress(pubkey: string): string | null {
+    return this.sql.first<{ a: string | null }>("SELECT payout_address AS a FROM workers WHERE pubkey = ?", pubkey)?.a ?? null;
+  }
+
   agentId(pubkey: string): string | null {
     return this.sql.first<{ agent_id: string | null }>("SELECT agent_id FROM workers WHERE pubkey = ?", pubkey)?.agent_id ?? null;
   }

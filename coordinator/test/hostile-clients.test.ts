@@ -267,6 +267,14 @@ describe("quotas", () => {
     expect(res.status).toBe(201);
   });
 
+  it("holds the unfinished-job quota when many commits race (checked again when the job is stored)", async () => {
+    const results = await Promise.all(
+      Array.from({ length: LIMITS.maxPendingJobsPerUser + 8 }, (_, i) => commit(taskBody({}, "racing-user"), { addr: `10.7.0.${i}` })),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(LIMITS.maxPendingJobsPerUser);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(8);
+  });
+
   it("bounds unsigned unfinished jobs per client address", async () => {
     for (let i = 0; i < 256; i++) expect((await commit(taskBody({}, `addr-user-${i}`), { addr: "10.5.5.5" })).status).toBe(201);
     const refused = await commit(taskBody({}, "addr-user-x"), { addr: "10.5.5.5" });
