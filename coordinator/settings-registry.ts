@@ -28,7 +28,10 @@ export interface SettingSpec<T extends SettingValue = SettingValue> extends Kind
   doc: string;
   /** The value used when the variable is unset or empty ("" = off / none). */
   default: string;
-  /** Never in wrangler.toml nor in `/v1/health`: `.dev.vars` locally, `wrangler secret put` when deployed. */
+  /**
+   * Never in wrangler.toml nor in `/v1/health`: `wrangler secret put` when deployed (and listed in the
+   * profile's `secrets.required`); `--var` locally (`npm start` passes the local test keys).
+   */
   secret: boolean;
   /** Profiles that must give it a value (local: `npm start` does; testnet: wrangler.toml or a secret). */
   needs: readonly Profile[];
