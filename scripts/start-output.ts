@@ -3,7 +3,7 @@
 // in-place progress only on a terminal that wants them.
 
 const tty = process.stdout.isTTY === true;
-const useColor = tty && process.env.NO_COLOR === undefined;
+export const useColor = tty && process.env.NO_COLOR === undefined;
 const paint =
   (code: string) =>
   (text: string): string =>

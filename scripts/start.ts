@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
 import { freePort } from "./dev-coordinator.ts";
-import { bold, dim, lines, prefixed, type Step, step, workerLine } from "./start-output.ts";
+import { bold, dim, lines, prefixed, type Step, step, useColor, workerLine } from "./start-output.ts";
 import { WRANGLER_BIN, wranglerEnv } from "./wrangler-env.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -170,7 +170,8 @@ const wranglerArgs = [
   ...(values["state-dir"] ? ["--persist-to", path.join(stateDir, "wrangler-state")] : []),
   ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
 ];
-const coordinator = run("coordinator", wranglerArgs, { ...wranglerEnv(root), WRANGLER_LOG: logLevel }, (line) => {
+const wranglerColor = useColor ? {} : { NO_COLOR: "1" };
+const coordinator = run("coordinator", wranglerArgs, { ...wranglerEnv(root), WRANGLER_LOG: logLevel, ...wranglerColor }, (line) => {
   if (live && !isReadinessProbe(line)) out(prefixed("coordinator", line));
 });
 const ready = await coordinatorReady(60_000);
