@@ -9,6 +9,7 @@ import { SETTING_NAMES, SETTINGS, type SettingName, type SettingSpec } from "../
 import type { LocalNetwork } from "../protocol/index.ts";
 import { checkProfile, PROFILE_NAMES, readProfile } from "../scripts/deploy-profiles.ts";
 import { README, readmeWithTable } from "../scripts/settings-docs.ts";
+import { runWrangler, TYPES_ARGS } from "../scripts/wrangler-env.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BINDINGS = ["CHAIN"];
@@ -27,6 +28,11 @@ describe("the settings registry", () => {
       for (const v of [...Object.keys(profile.vars), ...profile.secrets]) expect(registered(v), `${name}: ${v}`).toBe(true);
       expect(checkProfile(profile).errors, name).toEqual([]);
     }
+  });
+
+  it("has a generated Env that is current with wrangler.toml (`npm run types`)", () => {
+    const check = runWrangler([...TYPES_ARGS, "--check"]);
+    expect(check.status, check.output).toBe(0);
   });
 
   it("knows every var in the generated Env", () => {
