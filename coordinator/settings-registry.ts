@@ -279,7 +279,13 @@ export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
 export function setting<K extends SettingName>(env: SettingVars, name: K): ValueOf<K> {
   const spec: SettingSpec = SETTINGS[name];
   const raw = env[name];
-  return spec.parse(name, raw === undefined || raw === "" ? spec.default : raw) as ValueOf<K>;
+  try {
+    return spec.parse(name, raw === undefined || raw === "" ? spec.default : raw) as ValueOf<K>;
+  } catch (err) {
+    // The message reaches HTTP answers and logs: never with a secret's value (a key pasted without its 0x would leak).
+    if (spec.secret) throw new SettingsError(`${name} must be a well-formed ${spec.format} (a secret: its value is not shown)`);
+    throw err;
+  }
 }
 
 /** The name of a per-chain setting for `chain`, e.g. `PAY_TO_SOLANA`. */

@@ -32,8 +32,20 @@ describe("settings", () => {
       if (spec.format === "text") continue; // free text: any non-empty value is valid
       const { status, message } = await askWith({ [name]: malformed }, `/${spec.chain ?? "monad"}/v1/health`);
       expect(status, name).toBe(500);
-      expect(message, name).toBe(`coordinator misconfigured: ${name} must be ${expectation(spec)}, got "${malformed}"`);
+      expect(message, name).toBe(
+        spec.secret
+          ? `coordinator misconfigured: ${name} must be a well-formed ${spec.format} (a secret: its value is not shown)`
+          : `coordinator misconfigured: ${name} must be ${expectation(spec)}, got "${malformed}"`,
+      );
     }
+  });
+
+  it("never shows a secret's value, even a key pasted without its 0x", async () => {
+    const key = "ab".repeat(32);
+    const { status, message } = await askWith({ COORDINATOR_KEY_MONAD: key });
+    expect(status).toBe(500);
+    expect(message).toContain("COORDINATOR_KEY_MONAD");
+    expect(message).not.toContain(key);
   });
 
   it("names what x402 and the trust layer are missing", async () => {
