@@ -23,7 +23,13 @@ export type LocalNetworkOptions = {
   facilitatorPort?: number;
   /** Where to write the description; `false` writes nothing (tests). Default {@link DEFAULT_LOCAL_NETWORK_FILE}. */
   file?: string | false;
+  /** Told when each stage is up, for a progress display (`npm start`). */
+  onProgress?: (stage: LocalNetworkStage) => void;
 };
+
+export type LocalNetworkStage =
+  | { stage: "chains"; evm: { rpcUrl: string; chainId: number }; svm: { rpcUrl: string } }
+  | { stage: "facilitator"; url: string };
 
 export type RunningLocalNetwork = {
   /** What the generated file holds. */
@@ -54,12 +60,14 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
     if (svmStart.status === "rejected") throw svmStart.reason;
     const evm = evmStart.value;
     const svm = svmStart.value;
+    options.onProgress?.({ stage: "chains", evm: { rpcUrl: evm.rpcUrl, chainId: evm.chainId }, svm: { rpcUrl: svm.rpcUrl } });
     const facilitator = await startFacilitator({
       evm: { rpcUrl: evm.rpcUrl, chainId: evm.chainId, privateKey: evmDevAccount(EVM_ACCOUNT_INDEX.facilitator).privateKey as Hex },
       svm: { rpcUrl: svm.rpcUrl, feePayer: svm.feePayer.signer },
       port: options.facilitatorPort,
     });
     stops.push(facilitator.stop);
+    options.onProgress?.({ stage: "facilitator", url: facilitator.url });
 
     // Parse what we write, so a drift between this code and the protocol schema fails here, not in a reader.
     const network = LocalNetwork.parse({

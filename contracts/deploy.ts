@@ -90,6 +90,44 @@ export async function deployAll(rpcUrl: string, deployerKey: Hex, options: Deplo
   };
 }
 
+export type AnchorDeployment = { chainId: number; deployer: Address; owner: Address; anchorers: Address[]; address: Address; tx: Hex };
+
+/**
+ * Deploys ReceiptAnchor alone (the other contracts exist on public chains): `owner` may later add
+ * or remove anchorers; `anchorers` (the coordinator keys' addresses) may write roots.
+ */
+export async function deployReceiptAnchor(
+  rpcUrl: string,
+  deployerKey: Hex,
+  options: { owner?: Address; anchorers: Address[] },
+): Promise<AnchorDeployment> {
+  const account = privateKeyToAccount(deployerKey);
+  const probe = createPublicClient({ transport: http(rpcUrl) });
+  const chain = localChain(await probe.getChainId(), rpcUrl);
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl) });
+  const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
+  const owner = options.owner ?? account.address;
+  const hash = await wallet.deployContract({
+    abi: receiptAnchorAbi,
+    bytecode: bytecodeOf(receiptAnchorArtifact),
+    args: [owner, options.anchorers],
+    account,
+    chain,
+  });
+  // Public RPCs rate-limit (Monad's: 20 requests/s): poll gently, a block is ~0.4 s there anyway.
+  const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 500, timeout: 120_000 });
+  if (receipt.status !== "success") throw new Error(`ReceiptAnchor deployment reverted (tx ${hash})`);
+  if (!receipt.contractAddress) throw new Error(`deployment ${hash} created no contract`);
+  return {
+    chainId: chain.id,
+    deployer: account.address,
+    owner,
+    anchorers: options.anchorers,
+    address: getAddress(receipt.contractAddress),
+    tx: hash,
+  };
+}
+
 /** A viem chain for a local RPC (anvil), named after its id. */
 export function localChain(chainId: number, rpcUrl: string): Chain {
   return defineChain({

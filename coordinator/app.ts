@@ -164,6 +164,11 @@ function chainApi(chain: Chain): Hono<AppEnv> {
   return api;
 }
 
+/** The chain a path addresses: `/solana/...` is Solana, everything else (`/monad`, bare `/v1`) Monad. */
+function chainOfPath(path: string): Chain {
+  return path === "/solana" || path.startsWith("/solana/") ? "solana" : "monad";
+}
+
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(
@@ -183,6 +188,12 @@ export function createApp(): Hono<AppEnv> {
       exposeHeaders: ["payment-required", "payment-response"],
     }),
   );
+  // Configuration is checked before anything else, so a bad value fails the first request with a
+  // message naming the variable (the Durable Object would otherwise fail behind an opaque RPC error).
+  app.use("*", async (c, next) => {
+    readSettings(c.env, chainOfPath(c.req.path));
+    await next();
+  });
   app.route("/monad", chainApi("monad"));
   app.route("/solana", chainApi("solana"));
   // Bare /v1 (and the bare root for reference workers) is Monad.

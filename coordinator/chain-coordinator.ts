@@ -25,7 +25,7 @@ import { Payments } from "./payments/service.ts";
 import { paymentResponseHeaders } from "./payments/x402.ts";
 import { Money } from "./payouts/money.ts";
 import { Retention } from "./retention.ts";
-import { readSettings, type Settings } from "./settings.ts";
+import { publicSettings, readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
 import { type JobRow, toJobView } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
@@ -198,6 +198,7 @@ export class ChainCoordinator extends DurableObject<Env> {
       onchain: settings.onchain
         ? { enabled: true, reputation_registry: settings.onchain.reputationRegistry, receipt_anchor: settings.onchain.receiptAnchor }
         : { enabled: false, reputation_registry: null, receipt_anchor: null },
+      settings: publicSettings(this.env, this.chain()),
     };
   }
 

@@ -1,5 +1,16 @@
 import type { Chain } from "../protocol/index.ts";
-import type { Env } from "./env.ts";
+import {
+  chainSetting,
+  SETTINGS,
+  type SettingSpec,
+  SettingsError,
+  type SettingValue,
+  type SettingVars,
+  setting,
+  settingsOf,
+} from "./settings-registry.ts";
+
+export { SettingsError };
 
 export type PaymentsMode = "disabled" | "x402";
 
@@ -26,7 +37,7 @@ export interface OnChainSettings {
   anchorIntervalMs: number;
 }
 
-/** Bounds on what clients can hold; each has a var (README, "Limits"). */
+/** Bounds on what clients can hold; each has a var (README, "Settings"). */
 export interface AbuseLimits {
   maxSockets: number;
   maxSocketsPerAddress: number;
@@ -67,125 +78,103 @@ export interface Settings {
   onchain: OnChainSettings | null;
 }
 
-export class SettingsError extends Error {}
-
-function flag(name: string, raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw === "") return fallback;
-  if (raw === "true" || raw === "1") return true;
-  if (raw === "false" || raw === "0") return false;
-  throw new SettingsError(`${name} must be "true" or "false", got ${JSON.stringify(raw)}`);
-}
-
-function perChain(env: Env, base: string, chain: Chain): string | null {
-  const value = (env as unknown as Record<string, string | undefined>)[`${base}_${chain.toUpperCase()}`];
-  return value ? value : null;
-}
-
-/** Reads and checks the vars; a bad value is a clear configuration error, never a guess. */
-export function readSettings(env: Env, chain: Chain): Settings {
-  const mode = env.PAYMENTS_MODE || "disabled";
-  if (mode !== "disabled" && mode !== "x402") {
-    throw new SettingsError(`PAYMENTS_MODE must be "disabled" or "x402", got ${JSON.stringify(mode)}`);
-  }
-  const payments: PaymentSettings = {
-    mode,
-    facilitatorUrl: env.FACILITATOR_URL || null,
-    payTo: perChain(env, "PAY_TO", chain),
-    asset: perChain(env, "ASSET", chain),
-    assetExtra: {},
-  };
-  const name = perChain(env, "ASSET_NAME", chain);
-  const version = perChain(env, "ASSET_VERSION", chain);
-  if (name) payments.assetExtra.name = name;
-  if (version) payments.assetExtra.version = version;
-  if (mode === "x402") {
-    // Running "paid" routes without a way to verify payments would hand out free work.
-    const missing = [
-      ["FACILITATOR_URL", payments.facilitatorUrl],
-      [`PAY_TO_${chain.toUpperCase()}`, payments.payTo],
-      [`ASSET_${chain.toUpperCase()}`, payments.asset],
-    ]
-      .filter(([, v]) => !v)
-      .map(([k]) => k);
-    if (missing.length > 0) throw new SettingsError(`PAYMENTS_MODE "x402" needs ${missing.join(", ")}`);
-  }
+/**
+ * Reads and checks every variable `chain`'s object uses; a bad value is a configuration error that
+ * names the variable, never a guess. Every one is checked, even one the current mode leaves unused,
+ * so a typo surfaces the first time the coordinator is asked anything rather than when a mode flips.
+ */
+export function readSettings(env: SettingVars, chain: Chain): Settings {
+  for (const name of settingsOf(chain)) setting(env, name);
   return {
-    allowUnverifiedWorkers: flag("ALLOW_UNVERIFIED_WORKERS", env.ALLOW_UNVERIFIED_WORKERS, true),
+    allowUnverifiedWorkers: setting(env, "ALLOW_UNVERIFIED_WORKERS"),
     limits: readLimits(env),
     money: readMoney(env, chain),
-    payments,
+    payments: readPayments(env, chain),
     onchain: readOnChain(env, chain),
   };
 }
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const KEY = /^0x[0-9a-fA-F]{64}$/;
-
-function address(name: string, raw: string | undefined): `0x${string}` {
-  if (!raw || !ADDRESS.test(raw)) throw new SettingsError(`${name} must be a 0x-prefixed 20-byte address when EVM_RPC_URL is set`);
-  return raw as `0x${string}`;
-}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new SettingsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function readMoney(env: Env, chain: Chain): MoneySettings {
-  const share = positiveInt("WORKER_SHARE_PERCENT", env.WORKER_SHARE_PERCENT, 90);
-  if (share > 100) throw new SettingsError(`WORKER_SHARE_PERCENT must be at most 100, got ${share}`);
-  const key = perChain(env, "TREASURY_KEY", chain);
-  if (key && chain === "monad" && !KEY.test(key)) throw new SettingsError("TREASURY_KEY_MONAD must be a 0x-prefixed 32-byte private key");
-  if (key && chain === "solana" && !/^[1-9A-HJ-NP-Za-km-z]{80,90}$/.test(key)) {
-    throw new SettingsError("TREASURY_KEY_SOLANA must be the base58 64-byte keypair (as solana-keygen exports it)");
+/** The non-secret settings of `chain`'s object with their effective values, for `/v1/health`. */
+export function publicSettings(env: SettingVars, chain: Chain): Record<string, SettingValue> {
+  const shown: Record<string, SettingValue> = {};
+  for (const name of settingsOf(chain)) {
+    const spec: SettingSpec = SETTINGS[name];
+    if (!spec.secret) shown[name] = setting(env, name);
   }
-  const explorer = perChain(env, "EXPLORER_TX_URL", chain);
-  if (explorer && !explorer.includes("{tx}")) throw new SettingsError(`EXPLORER_TX_URL_${chain.toUpperCase()} must contain {tx}`);
-  return {
-    workerSharePercent: share,
-    payoutMinMicro: positiveInt("PAYOUT_MIN_MICRO_USD", env.PAYOUT_MIN_MICRO_USD, 10_000),
-    payoutIntervalMs: positiveInt("PAYOUT_INTERVAL_SECONDS", env.PAYOUT_INTERVAL_SECONDS, 3_600) * 1000,
-    rpcUrl: perChain(env, "RPC_URL", chain),
-    treasuryKey: key,
-    explorerTxUrl: explorer,
-    facilitatorTimeoutMs: positiveInt("FACILITATOR_TIMEOUT_MS", env.FACILITATOR_TIMEOUT_MS, 30_000),
-  };
+  return shown;
 }
 
-export function readLimits(env: Env): AbuseLimits {
+function readPayments(env: SettingVars, chain: Chain): PaymentSettings {
+  const mode = setting(env, "PAYMENTS_MODE");
+  const facilitator = chainSetting("FACILITATOR_URL", chain);
+  const payments: PaymentSettings = {
+    mode,
+    facilitatorUrl: setting(env, facilitator) ?? setting(env, "FACILITATOR_URL"),
+    payTo: setting(env, chainSetting("PAY_TO", chain)),
+    asset: setting(env, chainSetting("ASSET", chain)),
+    assetExtra: {},
+  };
+  const name = setting(env, chainSetting("ASSET_NAME", chain));
+  const version = setting(env, chainSetting("ASSET_VERSION", chain));
+  if (name) payments.assetExtra.name = name;
+  if (version) payments.assetExtra.version = version;
+  if (mode === "x402") {
+    // Running "paid" routes without a way to verify payments would hand out free work; an EVM
+    // price without the token's EIP-712 domain cannot be signed by any client.
+    const required: [string, unknown][] = [
+      [`FACILITATOR_URL (or ${facilitator})`, payments.facilitatorUrl],
+      [chainSetting("PAY_TO", chain), payments.payTo],
+      [chainSetting("ASSET", chain), payments.asset],
+    ];
+    if (chain === "monad") required.push([chainSetting("ASSET_NAME", chain), name], [chainSetting("ASSET_VERSION", chain), version]);
+    const missing = required.filter(([, v]) => !v).map(([k]) => k);
+    if (missing.length > 0) throw new SettingsError(`PAYMENTS_MODE "x402" needs ${missing.join(", ")}`);
+  }
+  return payments;
+}
+
+export function readLimits(env: SettingVars): AbuseLimits {
   return {
-    maxSockets: positiveInt("MAX_SOCKETS", env.MAX_SOCKETS, 5_000),
-    maxSocketsPerAddress: positiveInt("MAX_SOCKETS_PER_ADDRESS", env.MAX_SOCKETS_PER_ADDRESS, 256),
-    holdsPerAddress: positiveInt("MAX_WAITS_PER_ADDRESS", env.MAX_WAITS_PER_ADDRESS, 32),
-    holdsTotal: positiveInt("MAX_WAITS", env.MAX_WAITS, 2_000),
-    streamBufferBytes: positiveInt("SSE_BUFFER_BYTES", env.SSE_BUFFER_BYTES, 1024 * 1024),
-    replayBytesTotal: positiveInt("REPLAY_CACHE_BYTES", env.REPLAY_CACHE_BYTES, 16 * 1024 * 1024),
+    maxSockets: setting(env, "MAX_SOCKETS"),
+    maxSocketsPerAddress: setting(env, "MAX_SOCKETS_PER_ADDRESS"),
+    holdsPerAddress: setting(env, "MAX_WAITS_PER_ADDRESS"),
+    holdsTotal: setting(env, "MAX_WAITS"),
+    streamBufferBytes: setting(env, "SSE_BUFFER_BYTES"),
+    replayBytesTotal: setting(env, "REPLAY_CACHE_BYTES"),
     replayBytesPerJob: 256 * 1024,
-    unsignedJobsPerAddress: positiveInt("UNSIGNED_JOBS_PER_ADDRESS", env.UNSIGNED_JOBS_PER_ADDRESS, 256),
-    retentionMs: positiveInt("RETENTION_HOURS", env.RETENTION_HOURS, 168) * 3_600_000,
+    unsignedJobsPerAddress: setting(env, "UNSIGNED_JOBS_PER_ADDRESS"),
+    retentionMs: setting(env, "RETENTION_HOURS") * 3_600_000,
   };
 }
 
-function readOnChain(env: Env, chain: Chain): OnChainSettings | null {
-  if (!env.EVM_RPC_URL) return null;
-  const keyName = `COORDINATOR_KEY_${chain.toUpperCase()}`;
-  const key = perChain(env, "COORDINATOR_KEY", chain);
-  if (!key || !KEY.test(key)) throw new SettingsError(`${keyName} must be a 0x-prefixed 32-byte private key when EVM_RPC_URL is set`);
-  const clients = (env.REPUTATION_CLIENTS ?? "")
-    .split(",")
-    .map((a) => a.trim())
-    .filter(Boolean)
-    .map((a) => address("REPUTATION_CLIENTS", a));
+function readMoney(env: SettingVars, chain: Chain): MoneySettings {
   return {
-    rpcUrl: env.EVM_RPC_URL,
-    identityRegistry: address("IDENTITY_REGISTRY", env.IDENTITY_REGISTRY),
-    reputationRegistry: address("REPUTATION_REGISTRY", env.REPUTATION_REGISTRY),
-    receiptAnchor: env.RECEIPT_ANCHOR ? address("RECEIPT_ANCHOR", env.RECEIPT_ANCHOR) : null,
-    coordinatorKey: key as `0x${string}`,
-    reputationClients: clients,
-    anchorBatchSize: positiveInt("ANCHOR_BATCH_SIZE", env.ANCHOR_BATCH_SIZE, 64),
-    anchorIntervalMs: positiveInt("ANCHOR_INTERVAL_SECONDS", env.ANCHOR_INTERVAL_SECONDS, 60) * 1000,
+    workerSharePercent: setting(env, "WORKER_SHARE_PERCENT"),
+    payoutMinMicro: setting(env, "PAYOUT_MIN_MICRO_USD"),
+    payoutIntervalMs: setting(env, "PAYOUT_INTERVAL_SECONDS") * 1000,
+    rpcUrl: setting(env, chainSetting("RPC_URL", chain)),
+    treasuryKey: setting(env, chainSetting("TREASURY_KEY", chain)),
+    explorerTxUrl: setting(env, chainSetting("EXPLORER_TX_URL", chain)),
+    facilitatorTimeoutMs: setting(env, "FACILITATOR_TIMEOUT_MS"),
+  };
+}
+
+function readOnChain(env: SettingVars, chain: Chain): OnChainSettings | null {
+  const rpcUrl = setting(env, "EVM_RPC_URL");
+  if (!rpcUrl) return null;
+  const keyName = chainSetting("COORDINATOR_KEY", chain);
+  const required = <T>(name: string, value: T | null): T => {
+    if (value === null) throw new SettingsError(`${name} must be set when EVM_RPC_URL is set`);
+    return value;
+  };
+  return {
+    rpcUrl,
+    identityRegistry: required("IDENTITY_REGISTRY", setting(env, "IDENTITY_REGISTRY")),
+    reputationRegistry: required("REPUTATION_REGISTRY", setting(env, "REPUTATION_REGISTRY")),
+    receiptAnchor: setting(env, "RECEIPT_ANCHOR"),
+    coordinatorKey: required(keyName, setting(env, keyName)),
+    reputationClients: setting(env, "REPUTATION_CLIENTS"),
+    anchorBatchSize: setting(env, "ANCHOR_BATCH_SIZE"),
+    anchorIntervalMs: setting(env, "ANCHOR_INTERVAL_SECONDS") * 1000,
   };
 }

@@ -204,6 +204,8 @@ export const HealthResponse = z.object({
   }),
   allow_unverified_workers: z.boolean(),
   onchain: z.object({ enabled: z.boolean(), reputation_registry: z.string().nullable(), receipt_anchor: z.string().nullable() }),
+  /** Every non-secret setting this chain uses, with its effective value (defaults applied; null = unset). */
+  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())])),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
