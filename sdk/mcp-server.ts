@@ -1,7 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { CHAINS, type Chain, formatPrice, type JobType, LIMITS, type Policy, priceMicroUsd, resolvePolicy } from "../protocol/index.ts";
+import { CHAINS, type Chain, type JobType, LIMITS, type Policy, priceMicroUsd, resolvePolicy } from "../protocol/index.ts";
 import { DispatchError, isDispatchError } from "./errors.ts";
 import type { ComputeRouter } from "./router.ts";
 import type { ChatResult, JobResult } from "./types.ts";
@@ -137,7 +137,7 @@ export function dispatchMcpServer(deps: McpDeps): McpServer {
           policy: toPolicy(args.policy),
           ...(args.chain ? { chain: args.chain } : {}),
         });
-        const cap = deps.maxPriceMicroUsd === undefined ? "the published price" : formatPrice(deps.maxPriceMicroUsd);
+        const cap = deps.maxPriceMicroUsd === undefined ? "the published price" : usd(deps.maxPriceMicroUsd);
         const pay = quote.payment.enabled ? `paid with x402 on ${quote.network}` : "payments disabled on this coordinator";
         return {
           content: [
@@ -203,10 +203,15 @@ async function paidRouter(deps: McpDeps, jobType: JobType, policy: "auto" | "fas
   if (deps.maxPriceMicroUsd !== undefined && price > deps.maxPriceMicroUsd) {
     throw new DispatchError(
       "payment_failed",
-      `the ${resolvePolicy(resolved, jobType)} price of ${jobType} is ${formatPrice(price)}, above this server's cap of ${formatPrice(deps.maxPriceMicroUsd)} per call (--max-price); nothing was paid`,
+      `the ${resolvePolicy(resolved, jobType)} price of ${jobType} is ${usd(price)}, above this server's cap of ${usd(deps.maxPriceMicroUsd)} per call (--max-price); nothing was paid`,
     );
   }
   return deps.router({ job_type: jobType, policy: resolved });
+}
+
+/** Micro-USD as dollars with every significant digit (a cap may be finer than a price's three decimals). */
+function usd(micro: number): string {
+  return `$${(micro / 1_000_000).toFixed(6).replace(/\.?0+$/, "")}`;
 }
 
 function toPolicy(policy: "auto" | "fast" | "cheap" | undefined): Policy {
