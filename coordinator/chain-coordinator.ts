@@ -252,6 +252,12 @@ export class ChainCoordinator extends DurableObject<Env> {
     return this.held.commitAndFollow(input);
   }
 
+  /** Ends a `commitAndFollow` stream whose client went away. */
+  async unfollow(chain: Chain, followId: string): Promise<void> {
+    this.bind(chain);
+    this.held.unfollow(followId);
+  }
+
   /** A job the edge committed in the same request, read back without spending a second signature. */
   async committedJob(read: CommittedRead): Promise<Outcome<JobView>> {
     this.bind(read.chain);

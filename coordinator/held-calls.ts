@@ -35,6 +35,13 @@ export interface HeldCallsDeps {
  */
 export class HeldCalls {
   private readonly deps: HeldCallsDeps;
+  /**
+   * Streams handed to the edge, by id, so the edge can end one when its client goes away: a
+   * cancel does not cross the RPC boundary until the object's next write fails, which for a
+   * queued job may be half a minute, and the client's hold would be kept that long. An entry
+   * lives as long as its stream, which holds a hold, so the holds bound this map too.
+   */
+  private readonly follows = new Map<string, { jobId: string; done: () => void }>();
 
   constructor(deps: HeldCallsDeps) {
     this.deps = deps;
@@ -96,10 +103,27 @@ export class HeldCalls {
       release();
       return committed.ok ? failureResponse(fail(404, "job_not_found", "Job not found")) : failureResponse(committed);
     }
-    const stream = this.deps.listeners.openStream(job.id, statusEvent(job), isTerminal(job), release);
+    const id = crypto.randomUUID();
+    const done = () => {
+      this.follows.delete(id);
+      release();
+    };
+    this.follows.set(id, { jobId: job.id, done });
+    const stream = this.deps.listeners.openStream(job.id, statusEvent(job), isTerminal(job), done);
     return new Response(stream, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-dispatch-job-id": job.id },
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-dispatch-job-id": job.id,
+        "x-dispatch-follow-id": id,
+      },
     });
+  }
+
+  /** The edge's client went away: end that stream now rather than at the job's next event. */
+  unfollow(id: string): void {
+    const follow = this.follows.get(id);
+    if (follow) this.deps.listeners.closeStream(follow.jobId, follow.done);
   }
 
   /** The job once it finished, or as it is after `ms`. The check and the wait start in one turn, so no finish is missed. */

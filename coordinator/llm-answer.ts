@@ -75,16 +75,21 @@ export async function streamLlm(stub: Stub, call: SignedCommit): Promise<LiveAns
   const jobId = res.headers.get("x-dispatch-job-id");
   if (!res.ok || res.body === null || jobId === null) return responseFailure(res);
   const reader = new JobEventReader(res.body);
+  const followId = res.headers.get("x-dispatch-follow-id") ?? "";
+  const cancel = async () => {
+    // Told first: a cancel of the RPC stream itself may wait for the object's next write.
+    await Promise.all([stub.unfollow(call.chain, followId).catch(() => {}), reader.cancel()]);
+  };
   let first = await reader.next();
   while (first?.type === "status" && first.stage === "pending") first = await reader.next();
   if (first === null) return failure(502, "stream_interrupted", interrupted(jobId), jobId);
   if (first.type === "status" && first.status === "failed") {
-    await reader.cancel();
+    await cancel();
     const read = await readJob(stub, call, jobId, 0);
     const done = read.ok ? finish(read.body, read.headers) : outcomeFailure(read, jobId);
     return done.failed ? done : failure(502, "stream_interrupted", interrupted(jobId), jobId);
   }
-  return { failed: false, jobId, events: live(stub, call, jobId, reader, first), cancel: () => reader.cancel() };
+  return { failed: false, jobId, events: live(stub, call, jobId, reader, first), cancel };
 }
 
 async function* live(stub: Stub, call: SignedCommit, jobId: string, reader: JobEventReader, first: JobEvent): AsyncGenerator<LiveEvent> {

@@ -80,9 +80,12 @@ export function ollamaRoutes(chain: Chain): Hono<AppEnv> {
     }
     const live = await streamLlm(stub(c), call);
     if (live.failed) return failureResponse(live);
-    return new Response(textStream(lines(live, kind, model), live.cancel), {
-      headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache", "x-dispatch-job-id": live.jobId },
-    });
+    return new Response(
+      textStream(lines(live, kind, model), live.cancel, (work) => c.executionCtx.waitUntil(work)),
+      {
+        headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache", "x-dispatch-job-id": live.jobId },
+      },
+    );
   }
 }
 

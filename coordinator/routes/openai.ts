@@ -32,13 +32,16 @@ export function openAiRoutes(chain: Chain): Hono<AppEnv> {
     const live = await streamLlm(stub, call);
     if (live.failed) return failureResponse(live);
     const writer = new ChunkWriter(live.jobId, req.model, req.stream_options?.include_usage === true);
-    return new Response(textStream(chunks(live, writer), live.cancel), {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "x-dispatch-job-id": live.jobId,
+    return new Response(
+      textStream(chunks(live, writer), live.cancel, (work) => c.executionCtx.waitUntil(work)),
+      {
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-dispatch-job-id": live.jobId,
+        },
       },
-    });
+    );
   });
 
   // OpenAI clients understand only OpenAI's error shape, so errors on this surface take it.

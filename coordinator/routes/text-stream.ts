@@ -5,7 +5,17 @@ const encoder = new TextEncoder();
  * reader who stops reading stops the job's event stream behind it (which the object bounds),
  * and one who goes away runs `cancel` so the object can free its stream at once.
  */
-export function textStream(pieces: AsyncGenerator<string>, cancel: () => Promise<void>): ReadableStream<Uint8Array> {
+export function textStream(
+  pieces: AsyncGenerator<string>,
+  stop: () => Promise<void>,
+  /** Keeps the request alive for the clean-up after its client has gone (`ExecutionContext.waitUntil`). */
+  waitUntil: (work: Promise<unknown>) => void,
+): ReadableStream<Uint8Array> {
+  const cancel = (): Promise<void> => {
+    const done = stop();
+    waitUntil(done);
+    return done;
+  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {

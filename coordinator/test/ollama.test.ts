@@ -45,7 +45,7 @@ describe("Ollama-compatible /api", () => {
     expect(res.headers.get("content-type")).toContain("application/x-ndjson");
     w.send({ type: "job_progress", job_id: id, text: "Hello", seq: 0 });
     setTimeout(() => w.complete(id, llmOutput("Hello you", { tokens: 2, prompt_tokens: 5 })), 30);
-    const lines = ndjson(await res.text());
+    const lines = ndjson(new TextDecoder().decode(await res.arrayBuffer()));
     const pieces = lines.slice(0, -1);
     expect(pieces.every((l) => l.done === false && (l.message as { role: string }).role === "assistant")).toBe(true);
     const text = pieces.map((l) => (l.message as { content: string }).content).join("");
@@ -92,7 +92,7 @@ describe("Ollama-compatible /api", () => {
     const res = await pending;
     w.send({ type: "job_progress", job_id: assign.job_id, text: "upon", seq: 0 });
     setTimeout(() => w.complete(String(assign.job_id), llmOutput("upon a time")), 30);
-    const lines = ndjson(await res.text());
+    const lines = ndjson(new TextDecoder().decode(await res.arrayBuffer()));
     expect(lines.slice(0, -1).map((l) => l.response)).toEqual(["upon", " a time"]);
     expect(lines.at(-1)).toMatchObject({ done: true, response: "" });
   });

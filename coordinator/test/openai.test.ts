@@ -216,6 +216,23 @@ describe("POST /v1/chat/completions", () => {
     expect((await blocker).status).toBe(200);
   });
 
+  it("gives back the stream's hold when the client goes away mid-answer", async () => {
+    const w = await modelWorker(workers, ["alpha"]);
+    const pending = chat(ask({ stream: true }));
+    const assign = await w.next("job_assign");
+    const res = await pending;
+    const holds = async () => (await json<{ listeners: { holds: number; streams: number } }>(await api("/monad/v1/health"))).listeners;
+    expect(await holds()).toMatchObject({ holds: 1, streams: 1 });
+    await res.body?.cancel();
+    await until(async () => {
+      const now = await holds();
+      return now.holds === 0 && now.streams === 0;
+    });
+    // The job itself goes on: its answer is still there for whoever asks.
+    w.complete(String(assign.job_id), llmOutput("still done"));
+    expect(await getJob(String(assign.job_id), { wait: 5 })).toMatchObject({ status: "completed" });
+  });
+
   it("refuses what it cannot run with 400 in OpenAI's shape, naming the parameter", async () => {
     const cases: [unknown, string | null][] = [
       ["{nope", null],
