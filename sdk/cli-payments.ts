@@ -8,8 +8,9 @@ import type { ComputeRouter } from "./router.ts";
  * The CLI's x402 payer, from keys in the environment only (flags would show in `ps`):
  * DISPATCH_EVM_PRIVATE_KEY (0x hex) pays on monad; DISPATCH_SVM_PRIVATE_KEY (base58 64-byte
  * keypair, as wallets export it) with DISPATCH_SVM_RPC_URL pays on solana. It may pay only what
- * the coordinators quoted for this very job, in the asset they quoted: a 402 asking for more,
- * or for another token or network, is refused before anything is signed.
+ * the coordinators quoted for this very job (or up to the caller's `maxAmount`), in the asset
+ * they quoted: a 402 asking for more, or for another token or network, is refused before
+ * anything is signed.
  */
 export async function cliPaymentClient(
   env: NodeJS.ProcessEnv,
