@@ -1,4 +1,4 @@
-import { type AnswerProof, answerProof, type JobEvent, type JobView, LIMITS, LlmOutput } from "../protocol/index.ts";
+import { type AnswerProof, answerProof, encodeAnswerProof, type JobEvent, type JobView, LIMITS, LlmOutput } from "../protocol/index.ts";
 import type { ChainCoordinator } from "./chain-coordinator.ts";
 import type { Outcome } from "./errors.ts";
 import type { SignedCommit } from "./held-calls.ts";
@@ -178,6 +178,22 @@ function finish(view: JobView, headers: Record<string, string> | undefined): Llm
     proof: answerProof(view.id, receipt, view.result),
     view,
     headers: headers ?? {},
+  };
+}
+
+/**
+ * A proof header stays small whatever a worker stuffs into its output (a frame may hold 1 MiB,
+ * far past what proxies and clients accept in headers); a larger one is only in the body.
+ */
+const MAX_PROOF_HEADER_CHARS = 8 * 1024;
+
+/** Headers of an unstreamed answer: its payment settlement, the job id and, when it fits, the proof. */
+export function proofHeaders(answer: LlmAnswer): Record<string, string> {
+  const proof = encodeAnswerProof(answer.proof);
+  return {
+    ...answer.headers,
+    "x-dispatch-job-id": answer.jobId,
+    ...(proof.length <= MAX_PROOF_HEADER_CHARS ? { "x-dispatch-receipt": proof } : {}),
   };
 }
 

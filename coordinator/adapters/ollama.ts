@@ -1,6 +1,5 @@
 import type { z } from "zod";
 import {
-  encodeAnswerProof,
   LIMITS,
   type ModelsResponse,
   type OllamaChatRequest,
@@ -89,10 +88,6 @@ export function doneObject(kind: OllamaKind, model: string, answer: LlmAnswer, t
 /** Ollama's answer to a generate call with no prompt: the model is ready. */
 export function loadedObject(model: string): Record<string, unknown> {
   return { model, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" };
-}
-
-export function proofHeaders(answer: LlmAnswer): Record<string, string> {
-  return { ...answer.headers, "x-dispatch-job-id": answer.jobId, "x-dispatch-receipt": encodeAnswerProof(answer.proof) };
 }
 
 /** Ollama's error shape is `{error: message}`; ours adds the stable code and the job. */

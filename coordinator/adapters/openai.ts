@@ -1,11 +1,4 @@
-import {
-  type ChatCompletionRequest,
-  encodeAnswerProof,
-  fromOpenAiMessages,
-  LIMITS,
-  type OpenAiError,
-  type Tier,
-} from "../../protocol/index.ts";
+import { type ChatCompletionRequest, fromOpenAiMessages, LIMITS, type OpenAiError, type Tier } from "../../protocol/index.ts";
 import type { LlmAnswer, LlmFailure } from "../llm-answer.ts";
 import type { LlmAsk } from "../routes/llm-request.ts";
 
@@ -46,11 +39,6 @@ function usage(answer: LlmAnswer): { prompt_tokens: number; completion_tokens: n
   const prompt = answer.output?.prompt_tokens ?? 0;
   const completion = answer.output?.tokens ?? 0;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-}
-
-/** Response headers that carry the proof, for clients that read headers rather than bodies. */
-export function proofHeaders(answer: LlmAnswer): Record<string, string> {
-  return { ...answer.headers, "x-dispatch-job-id": answer.jobId, "x-dispatch-receipt": encodeAnswerProof(answer.proof) };
 }
 
 /** The non-streamed answer. */

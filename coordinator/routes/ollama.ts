@@ -11,12 +11,11 @@ import {
   type OllamaKind,
   ollamaError,
   pieceLine,
-  proofHeaders,
   tags,
 } from "../adapters/ollama.ts";
 import type { Env } from "../env.ts";
 import { HttpError } from "../errors.ts";
-import { answerLlm, type LiveAnswer, type LlmFailure, streamLlm } from "../llm-answer.ts";
+import { answerLlm, type LiveAnswer, type LlmFailure, proofHeaders, streamLlm } from "../llm-answer.ts";
 import { parseJson, readBody } from "../request.ts";
 import { SettingsError } from "../settings.ts";
 import { type LlmAsk, llmCall } from "./llm-request.ts";

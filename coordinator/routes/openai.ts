@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type Chain, ChatCompletionRequest } from "../../protocol/index.ts";
-import { ChunkWriter, chatAsk, chatCompletion, openAiError, proofHeaders } from "../adapters/openai.ts";
+import { ChunkWriter, chatAsk, chatCompletion, openAiError } from "../adapters/openai.ts";
 import type { Env } from "../env.ts";
 import { HttpError } from "../errors.ts";
-import { answerLlm, type LiveAnswer, type LlmFailure, streamLlm } from "../llm-answer.ts";
+import { answerLlm, type LiveAnswer, type LlmFailure, proofHeaders, streamLlm } from "../llm-answer.ts";
 import { parseJson, readBody } from "../request.ts";
 import { SettingsError } from "../settings.ts";
 import { llmCall } from "./llm-request.ts";

@@ -106,6 +106,18 @@ describe("POST /v1/chat/completions", () => {
     expect(receipt).toMatchObject({ verified: true, signature: body.dispatch.receipt.signature });
   });
 
+  it("keeps a worker's oversized output out of the headers: the proof stays in the body", async () => {
+    const w = await modelWorker(workers, ["alpha"]);
+    const pending = chat(ask());
+    const assign = await w.next("job_assign");
+    w.complete(String(assign.job_id), llmOutput("Hi", { padding: "x".repeat(64_000) }));
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-dispatch-receipt")).toBeNull();
+    expect(res.headers.get("x-dispatch-job-id")).toBe(assign.job_id);
+    expect(verifyAnswer((await json<Completion>(res)).dispatch, "Hi")).toEqual({ ok: true });
+  });
+
   it("streams chunks without event names, then the finish, the usage chunk with the proof, and [DONE]", async () => {
     const w = await modelWorker(workers, ["alpha"]);
     const pending = chat(ask({ stream: true, stream_options: { include_usage: true } }));
