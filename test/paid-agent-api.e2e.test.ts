@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { x402Client, x402HTTPClient } from "@x402/core/client";
+import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { createPublicClient, erc20Abi, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -34,7 +35,7 @@ let home: string;
 
 beforeAll(async () => {
   [net, ollama, home] = await Promise.all([
-    startLocalNetwork({ seekers: 5, file: false }),
+    startLocalNetwork({ seekers: 6, file: false }),
     startOllamaServer({ "alpha:latest": { tokens: ["Paid", " words", "."], delayMs: 5, loaded: true } }),
     mkdtemp(path.join(os.tmpdir(), "dispatch-paid-agent-api-")),
   ]);
@@ -127,6 +128,24 @@ describe("paid OpenAI-compatible chat", () => {
     expect(err.status).toBe(402);
     expect(err.headers?.get("payment-required")).toBeTruthy();
     expect(err.type).toBe("payment_required");
+  });
+});
+
+describe("paid Ollama-compatible chat", () => {
+  it("the ollama client pays through the SDK's fetch, exactly the price, and gets the proof on its final line", async () => {
+    const before = await balance(seekerAddress(5));
+    const quotes = new ComputeRouter({ coordinators: { monad: `${coordinator.url}/monad` } });
+    const payer = await cliPaymentClient({ DISPATCH_EVM_PRIVATE_KEY: seekerKey(5) }, quotes, { job_type: "LLM_INFER", policy: "FAST" });
+    const client = new Ollama({ host: `${coordinator.url}/monad`, fetch: dispatchFetch({ payment: payer?.client }) });
+    let text = "";
+    let final: unknown;
+    for await (const part of await client.chat({ model: "alpha", messages: [{ role: "user", content: "Hi" }], stream: true })) {
+      text += part.message.content;
+      if (part.done) final = part;
+    }
+    expect(text).toBe("Paid words.");
+    checkAnswerProof((final as { dispatch: AnswerProof }).dispatch, text);
+    expect(await balance(seekerAddress(5))).toBe(before - LLM_PRICE);
   });
 });
 
