@@ -4,7 +4,6 @@ import {
   type Chain,
   CommitBody,
   JobQuery,
-  LIMITS,
   PUBKEY_HEX,
   QuoteQuery,
   TrustClaimBody,
@@ -16,7 +15,9 @@ import type { Env } from "./env.ts";
 import { HttpError, type Outcome } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { quote } from "./quote.ts";
-import { bodyHash, clientAddress, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
+import { bodyHash, clientAddress, idempotencyKey, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
+import { ollamaRoutes } from "./routes/ollama.ts";
+import { openAiRoutes } from "./routes/openai.ts";
 import { readSettings, SettingsError } from "./settings.ts";
 
 type AppEnv = { Bindings: Env };
@@ -64,14 +65,10 @@ function chainApi(chain: Chain): Hono<AppEnv> {
   api.post("/v1/jobs/commit/:tier", async (c) => {
     const tier = tierFromPath(c.req.param("tier"));
     if (!tier) throw new HttpError(404, "not_found", "commit to /v1/jobs/commit/fast or /v1/jobs/commit/cheap");
+    const { wait } = validate(c.req.query(), JobQuery, "invalid_query");
     const text = await readBody(c);
     const body = parseJson(text, CommitBody);
-    const key = c.req.header("idempotency-key") ?? null;
-    if (key !== null && (key.length === 0 || key.length > LIMITS.maxIdempotencyKeyChars)) {
-      throw new HttpError(400, "invalid_request", `Idempotency-Key must be 1-${LIMITS.maxIdempotencyKeyChars} characters`, {
-        field: "Idempotency-Key",
-      });
-    }
+    const key = idempotencyKey(c);
     const auth = body.privacy_class === "PRIVATE" ? await requireSigner(c, chain, text) : await optionalSigner(c, chain, text);
     if (auth !== null && auth.userId !== body.user_id) {
       throw new HttpError(403, "forbidden", "the request is signed by a different key than user_id");
@@ -79,19 +76,20 @@ function chainApi(chain: Chain): Hono<AppEnv> {
     // Tier is part of the request identity: the same key on another tier is a different request.
     const requestHash = bodyHash(`${tier}\n${JSON.stringify(body)}`);
     const paymentHeader = c.req.header("payment-signature") ?? null;
-    return reply(
-      await stub(c.env).commit({
-        chain,
-        tier,
-        body,
-        idempotencyKey: key,
-        requestHash,
-        auth,
-        paymentHeader,
-        resourceUrl: c.req.url,
-        addr: clientAddress(c),
-      }),
-    );
+    const input = {
+      chain,
+      tier,
+      body,
+      idempotencyKey: key,
+      requestHash,
+      auth,
+      paymentHeader,
+      resourceUrl: c.req.url,
+      addr: clientAddress(c),
+    };
+    // ?wait=N: the finished job in this one round trip (200), or the commit answer as 202 if it takes longer.
+    const waitMs = Math.round((wait ?? 0) * 1000);
+    return reply(waitMs > 0 ? await stub(c.env).commitAndWait(input, waitMs) : await stub(c.env).commit(input));
   });
 
   api.get("/v1/jobs/:id", async (c) => {
@@ -161,6 +159,10 @@ function chainApi(chain: Chain): Hono<AppEnv> {
 
   api.get("/v1/openapi.json", (c) => c.json(openApiDocument(chain)));
 
+  // Foreign dialects, each its own module: OpenAI at /v1 (chat completions), Ollama at /api.
+  api.route("/v1", openAiRoutes(chain));
+  api.route("/api", ollamaRoutes(chain));
+
   return api;
 }
 
@@ -184,8 +186,11 @@ export function createApp(): Hono<AppEnv> {
         "x-dispatch-nonce",
         "x-dispatch-signature",
         "last-event-id",
+        "authorization",
+        "x-dispatch-tier",
+        "x-dispatch-privacy",
       ],
-      exposeHeaders: ["payment-required", "payment-response"],
+      exposeHeaders: ["payment-required", "payment-response", "x-dispatch-job-id", "x-dispatch-receipt"],
     }),
   );
   // Configuration is checked before anything else, so a bad value fails the first request with a

@@ -17,17 +17,17 @@ import { Admission, type CommitInput, type CommitOutcome } from "./admission.ts"
 import { TrustLayer } from "./chain/trust-layer.ts";
 import type { Env } from "./env.ts";
 import { type Failure, fail, type Outcome, ok } from "./errors.ts";
+import { type CommittedRead, HeldCalls, jobViewOutcome, type SignedCommit, tooManyWaits } from "./held-calls.ts";
 import { routeModel } from "./job-routes.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
 import { OutboxDrain } from "./outbox-drain.ts";
 import { Payments } from "./payments/service.ts";
-import { paymentResponseHeaders } from "./payments/x402.ts";
 import { Money } from "./payouts/money.ts";
 import { Retention } from "./retention.ts";
 import { publicSettings, readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
-import { type JobRow, toJobView } from "./storage/job-store.ts";
+import type { JobRow } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
 import { Sql } from "./storage/sql.ts";
 import { WorkerSessions } from "./worker-session.ts";
@@ -59,6 +59,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly outbox: OutboxDrain;
   private readonly trustLayer: TrustLayer;
   private readonly money: Money;
+  private readonly held: HeldCalls;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
@@ -108,6 +109,13 @@ export class ChainCoordinator extends DurableObject<Env> {
       () => this.settings().allowUnverifiedWorkers,
       this.trustLayer,
     );
+    this.held = new HeldCalls({
+      life: this.life,
+      listeners: this.listeners,
+      network: () => this.network(),
+      holdsPerAddress: () => this.settings().limits.holdsPerAddress,
+      commit: (input) => this.commit(input),
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       const stored = this.sql.first<{ value: string }>("SELECT value FROM meta WHERE key = 'chain'")?.value;
@@ -257,11 +265,31 @@ export class ChainCoordinator extends DurableObject<Env> {
       job = this.life.jobs.get(input.jobId);
     }
     if (!job) return fail(404, "job_not_found", "Job not found");
-    const view = ok(toJobView(job, this.life.jobs.receipt(job.id), this.network()));
-    if (job.payment_state === "settled" && job.payment_tx && job.payment_ref) {
-      view.headers = paymentResponseHeaders(job.payment_tx, this.network(), this.life.payments.payer(job.payment_ref));
-    }
-    return view;
+    return jobViewOutcome(job, this.life, this.network());
+  }
+
+  /** `POST /v1/jobs/commit/{tier}?wait=N`: the finished job in one round trip (200), else the commit (202). */
+  async commitAndWait(input: SignedCommit, waitMs: number): Promise<Outcome<unknown>> {
+    this.bind(input.chain);
+    return this.held.commitAndWait(input, waitMs);
+  }
+
+  /** Commit, then the job's events until it finishes (the OpenAI and Ollama streams). */
+  async commitAndFollow(input: SignedCommit): Promise<Response> {
+    this.bind(input.chain);
+    return this.held.commitAndFollow(input);
+  }
+
+  /** Ends a `commitAndFollow` stream whose client went away. */
+  async unfollow(chain: Chain, followId: string): Promise<void> {
+    this.bind(chain);
+    this.held.unfollow(followId);
+  }
+
+  /** A job the edge committed in the same request, read back without spending a second signature. */
+  async committedJob(read: CommittedRead): Promise<Outcome<JobView>> {
+    this.bind(read.chain);
+    return this.held.committedJob(read);
   }
 
   async receipt(input: ReadInput): Promise<Outcome<Record<string, unknown>>> {
@@ -487,15 +515,4 @@ export class ChainCoordinator extends DurableObject<Env> {
     await this.outbox.drain();
     await this.life.scheduleAlarm();
   }
-}
-
-function tooManyWaits(perAddress: number): Failure {
-  return {
-    ...fail(
-      429,
-      "too_many_waits",
-      `at most ${perAddress} long-polls and event streams per client address at once; close some or poll without ?wait`,
-    ),
-    headers: { "retry-after": "1" },
-  };
 }

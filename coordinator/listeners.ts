@@ -163,6 +163,15 @@ export class Listeners {
     if (terminal) for (const done of [...(this.waiters.get(event.job_id) ?? [])]) done();
   }
 
+  /** Ends the stream opened with `release`: its reader went away where the runtime could not say so at once. */
+  closeStream(jobId: string, release: () => void): void {
+    for (const stream of [...(this.streams.get(jobId) ?? [])]) {
+      if (stream.release !== release) continue;
+      stream.writer.abort(new Error("reader gone")).catch(() => {});
+      this.forget(jobId, stream);
+    }
+  }
+
   /** Writes one frame, or drops the stream when its reader has fallen too far behind. */
   private write(jobId: string, stream: Stream, frame: Uint8Array): void {
     if (stream.queued + frame.byteLength > this.limits().streamBufferBytes) {

@@ -1,6 +1,8 @@
 import { type ZodType, z } from "zod";
 import {
   type Chain,
+  ChatCompletion,
+  ChatCompletionRequest,
   CommitBody,
   CommitResponse,
   ErrorBody,
@@ -9,6 +11,12 @@ import {
   LlmPayload,
   ModelsResponse,
   NETWORKS,
+  OllamaChatRequest,
+  OllamaDone,
+  OllamaError,
+  OllamaGenerateRequest,
+  OllamaTags,
+  OpenAiError,
   QuoteResponse,
   TaskPayload,
   TrustClaimBody,
@@ -26,6 +34,8 @@ interface Operation {
   summary: string;
   body?: ZodType;
   response?: ZodType;
+  /** The error body, when the surface speaks another dialect than ours. */
+  error?: ZodType;
   status?: number;
   query?: Record<string, string>;
   signed?: "required" | "optional";
@@ -44,7 +54,9 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "post",
     path: "/v1/jobs/commit/{tier}",
-    summary: "Commit a job at the fast or cheap tier (Idempotency-Key supported; PRIVATE jobs must be signed)",
+    summary:
+      "Commit a job at the fast or cheap tier (Idempotency-Key supported; PRIVATE jobs must be signed). With ?wait=N (0-60 s): 200 and the finished job as GET /v1/jobs/{id} shows it if it finishes within N seconds, else 202 with the commit answer",
+    query: { wait: "seconds, 0-60: answer with the finished job (200) or, if it takes longer, 202" },
     body: CommitBody,
     response: CommitResponse,
     status: 201,
@@ -110,6 +122,44 @@ export const OPERATIONS: readonly Operation[] = [
     response: ModelsResponse,
   },
   { method: "get", path: "/v1/openapi.json", summary: "This document" },
+  {
+    method: "post",
+    path: "/v1/chat/completions",
+    summary:
+      "OpenAI-compatible chat completion as an LLM_INFER job (FAST; service_tier flex or x-dispatch-tier: cheap for CHEAP). stream: true answers Server-Sent Events of chat.completion.chunk objects, a usage chunk with stream_options.include_usage, then [DONE]; the last chunk carries `dispatch` (job id and signed receipt). Unstreamed: x-dispatch-job-id and x-dispatch-receipt headers. Signed requests run as the signer's PRIVATE jobs. Errors in OpenAI's shape",
+    body: ChatCompletionRequest,
+    response: ChatCompletion,
+    error: OpenAiError,
+    signed: "optional",
+  },
+  { method: "get", path: "/api/version", summary: "Ollama-compatible: the Ollama API level these /api routes follow" },
+  {
+    method: "get",
+    path: "/api/tags",
+    summary: "Ollama-compatible: the models online workers serve",
+    response: OllamaTags,
+    error: OllamaError,
+  },
+  {
+    method: "post",
+    path: "/api/chat",
+    summary:
+      "Ollama-compatible chat as an LLM_INFER job (FAST, or x-dispatch-tier: cheap). Streams NDJSON lines ({message, done: false}, then a done: true line with counts, nanosecond durations and `dispatch`) unless stream: false",
+    body: OllamaChatRequest,
+    response: OllamaDone,
+    error: OllamaError,
+    signed: "optional",
+  },
+  {
+    method: "post",
+    path: "/api/generate",
+    summary:
+      "Ollama-compatible completion of a prompt as an LLM_INFER job, streamed as NDJSON ({response, done: false} lines, then done: true) unless stream: false; without a prompt, Ollama's model-load answer",
+    body: OllamaGenerateRequest,
+    response: OllamaDone,
+    error: OllamaError,
+    signed: "optional",
+  },
 ];
 
 function schema(s: ZodType): unknown {
@@ -130,7 +180,7 @@ export function openApiDocument(chain: Chain): Record<string, unknown> {
           description: "success",
           ...(op.response ? { content: { "application/json": { schema: schema(op.response) } } } : {}),
         },
-        default: { description: "error", content: { "application/json": { schema: schema(ErrorBody) } } },
+        default: { description: "error", content: { "application/json": { schema: schema(op.error ?? ErrorBody) } } },
       },
     };
     if (op.body) entry.requestBody = { required: true, content: { "application/json": { schema: schema(op.body) } } };

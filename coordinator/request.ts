@@ -42,6 +42,17 @@ export async function readBody(c: Context): Promise<string> {
   return new TextDecoder().decode(all);
 }
 
+/** The `Idempotency-Key` header, bounded; null when absent. The same key and body always mean the same job. */
+export function idempotencyKey(c: Context): string | null {
+  const key = c.req.header("idempotency-key") ?? null;
+  if (key !== null && (key.length === 0 || key.length > LIMITS.maxIdempotencyKeyChars)) {
+    throw new HttpError(400, "invalid_request", `Idempotency-Key must be 1-${LIMITS.maxIdempotencyKeyChars} characters`, {
+      field: "Idempotency-Key",
+    });
+  }
+  return key;
+}
+
 /** The client's address as Cloudflare reports it (`unknown` when nothing does, as in tests). */
 export function clientAddress(c: Context): string {
   return (c.req.header("cf-connecting-ip") ?? "unknown").slice(0, 64);

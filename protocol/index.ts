@@ -1,4 +1,5 @@
 export * from "./anchoring.ts";
+export * from "./answer-proof.ts";
 export * from "./chains.ts";
 export * from "./chat.ts";
 export * from "./crypto.ts";
@@ -10,6 +11,7 @@ export * from "./json-guard.ts";
 export * from "./limits.ts";
 export * from "./local-network.ts";
 export * from "./models.ts";
+export * from "./ollama.ts";
 export * from "./openai.ts";
 export * from "./pricing.ts";
 export * from "./receipts.ts";

@@ -26,7 +26,7 @@ export interface CommandArgs {
 /** Identity need: "create" makes a key on first use, "load" uses one if it exists, "none" ignores it. */
 type IdentityNeed = "create" | "load" | "none";
 
-async function makeRouter(args: CommandArgs, need: IdentityNeed, x402Client?: PaymentClientInput): Promise<ComputeRouter> {
+export async function makeRouter(args: CommandArgs, need: IdentityNeed, x402Client?: PaymentClientInput): Promise<ComputeRouter> {
   let identity: Identity | undefined;
   if (need === "create") {
     const { identity: id, created } = await loadOrCreateIdentity(args.config.identityPath);

@@ -8,13 +8,16 @@ import type { ComputeRouter } from "./router.ts";
  * The CLI's x402 payer, from keys in the environment only (flags would show in `ps`):
  * DISPATCH_EVM_PRIVATE_KEY (0x hex) pays on monad; DISPATCH_SVM_PRIVATE_KEY (base58 64-byte
  * keypair, as wallets export it) with DISPATCH_SVM_RPC_URL pays on solana. It may pay only what
- * the coordinators quoted for this very job, in the asset they quoted: a 402 asking for more,
- * or for another token or network, is refused before anything is signed.
+ * the coordinators quoted for this very job (or up to the caller's `maxAmount`), in the asset
+ * they quoted: a 402 asking for more, or for another token or network, is refused before
+ * anything is signed.
  */
 export async function cliPaymentClient(
   env: NodeJS.ProcessEnv,
   quoteRouter: ComputeRouter,
   job: { job_type: JobType; policy: Policy },
+  /** Pay up to this many atomic units per job instead of exactly the quoted amount (a user's cap). */
+  opts: { maxAmount?: bigint } = {},
 ): Promise<{ client: x402Client; payers: string[] } | undefined> {
   const evmKey = env.DISPATCH_EVM_PRIVATE_KEY;
   const svmKey = env.DISPATCH_SVM_PRIVATE_KEY;
@@ -53,7 +56,8 @@ export async function cliPaymentClient(
     // A chain we cannot quote is one we will not reach either; the run reports it properly.
     const quote = await quoteRouter.quote({ ...job, chain }).catch(() => undefined);
     for (const option of quote?.payment.accepts ?? []) {
-      if (option.asset) allowed.push({ network: option.network as Network, asset: option.asset, maxAmountPerPayment: option.amount });
+      const max = opts.maxAmount === undefined ? option.amount : String(opts.maxAmount);
+      if (option.asset) allowed.push({ network: option.network as Network, asset: option.asset, maxAmountPerPayment: max });
     }
   }
   const quoted = (req: PaymentRequirements) =>

@@ -12,6 +12,7 @@ import {
 } from "./cli-commands.ts";
 import { resolveConfig, UsageError } from "./cli-config.ts";
 import { DispatchError } from "./errors.ts";
+import { mcpCommand } from "./mcp-command.ts";
 
 const HELP = `dispatch: buy verifiable compute from the Dispatch network (seeker CLI)
 
@@ -24,6 +25,8 @@ Usage:
   dispatch receipt verify <job id>
   dispatch trust create | trust list | trust revoke <provider pubkey>
   dispatch health
+  dispatch mcp [--max-price USD]       MCP server on stdio: run_llm, summarize, classify,
+                                       extract_json, quote, job_status
 
 Options:
   --coordinator URL    coordinator root; chains live under /monad and /solana  [default http://127.0.0.1:8787]
@@ -39,13 +42,14 @@ Options:
   --user-id ID         user_id for PUBLIC jobs [default: the identity's key, else "anonymous"]
   --config PATH        config file [default ~/.config/dispatch/config.json]
   --json               machine-readable result on stdout (progress stays on stderr)
+  --max-price USD      mcp: the most one tool call may pay [default: the published price]
   -h, --help           this help
 
 Environment: DISPATCH_COORDINATOR, DISPATCH_MONAD_URL, DISPATCH_SOLANA_URL, DISPATCH_CHAIN,
   DISPATCH_IDENTITY, DISPATCH_CONFIG, DISPATCH_USER_ID, DISPATCH_TIMEOUT; hosted fallback for
   PUBLIC jobs: DISPATCH_OPENAI_API_KEY, DISPATCH_ANTHROPIC_API_KEY (+ _BASE_URL, _MODEL).
   x402 payments, at most the quoted price: DISPATCH_EVM_PRIVATE_KEY (monad);
-  DISPATCH_SVM_PRIVATE_KEY and DISPATCH_SVM_RPC_URL (solana).
+  DISPATCH_SVM_PRIVATE_KEY and DISPATCH_SVM_RPC_URL (solana); DISPATCH_MAX_PRICE for mcp.
   Flags beat the environment, which beats the config file.
 
 Exit codes: 0 ok, 1 job failed or other error, 2 usage, 3 receipt invalid,
@@ -75,6 +79,7 @@ const OPTIONS = {
   "max-sentences": { type: "string" },
   "input-file": { type: "string" },
   wait: { type: "string" },
+  "max-price": { type: "string" },
 } as const;
 
 const COMMANDS: Record<string, (args: CommandArgs) => Promise<number>> = {
@@ -84,6 +89,7 @@ const COMMANDS: Record<string, (args: CommandArgs) => Promise<number>> = {
   receipt: receiptCommand,
   trust: trustCommand,
   health: healthCommand,
+  mcp: mcpCommand,
 };
 
 /** Exit code per error code; anything unlisted is 1. */

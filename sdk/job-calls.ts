@@ -39,18 +39,25 @@ export interface CommitContext {
 /** Answers a paid retry may get while its own first attempt is still admitting the job: ask again. */
 const STILL_ADMITTING = new Set(["payment_already_used"]);
 const ADMISSION_RETRIES = 5;
+/** A committed job, and the job itself when it finished within the commit's `?wait=`. */
+export interface Committed {
+  handle: JobHandle;
+  finished: JobView | null;
+}
 
 /**
  * Commits a job: validates the body against the protocol first (a clear local error beats a
  * round trip), then POSTs with an Idempotency-Key. A 402 is paid once; every later attempt
- * (network retry, 5xx retry) resends the same key and the same payment headers.
+ * (network retry, 5xx retry) resends the same key and the same payment headers. With
+ * `waitSeconds` the commit asks `?wait=` so a quick job comes back finished in the same round
+ * trip; a coordinator that takes longer (or ignores `wait`) answers with the job id only.
  */
 export async function commitJob(
   client: CoordinatorClient,
-  req: SubmitRequest & { idempotencyKey: string },
+  req: SubmitRequest & { idempotencyKey: string; waitSeconds?: number | undefined },
   ctx: CommitContext,
   state: CommitState,
-): Promise<JobHandle> {
+): Promise<Committed> {
   const privacy: PrivacyClass = req.privacy ?? "PUBLIC";
   const tier = resolvePolicy(req.policy ?? "AUTO", req.job_type);
   const body = {
@@ -67,6 +74,7 @@ export async function commitJob(
       field,
     });
   }
+  const waitSeconds = req.waitSeconds === undefined ? 0 : Math.min(LIMITS.maxWaitSeconds, Math.max(0, Math.ceil(req.waitSeconds)));
   let paymentHeaders: Record<string, string> | undefined;
   let retries = 0;
   let admissionRetries = 0;
@@ -76,11 +84,12 @@ export async function commitJob(
       res = await client.send({
         method: "POST",
         path: commitEndpoint(tier),
+        query: { wait: waitSeconds > 0 ? waitSeconds : undefined },
         body,
         sign: privacy === "PRIVATE",
         headers: { "idempotency-key": req.idempotencyKey, ...paymentHeaders },
         signal: req.signal,
-        timeoutMs: COMMIT_HTTP_TIMEOUT_MS,
+        timeoutMs: COMMIT_HTTP_TIMEOUT_MS + waitSeconds * 1000,
       });
     } catch (err) {
       if (retryable(err) && retries < COMMIT_RETRIES) {
@@ -126,9 +135,12 @@ export async function commitJob(
       continue;
     }
     if (!res.ok) throw await errorFromResponse(res, client.chain);
-    const committed = parseJson(CommitResponse, await readJson(res, client.chain), "commit", client.chain);
-    return {
-      job_id: committed.job_id,
+    const data = await readJson(res, client.chain);
+    // 200 is the finished job (asked for with ?wait=); 201 and 202 are the commit answer.
+    const finished = res.status === 200 ? parseJson(JobView, data, "commit?wait", client.chain) : null;
+    const jobId = finished?.id ?? parseJson(CommitResponse, data, "commit", client.chain).job_id;
+    const handle: JobHandle = {
+      job_id: jobId,
       chain: client.chain,
       job_type: req.job_type,
       tier,
@@ -136,6 +148,7 @@ export async function commitJob(
       idempotencyKey: req.idempotencyKey,
       paid: state.paid,
     };
+    return { handle, finished };
   }
 }
 

@@ -69,6 +69,33 @@ describe("ComputeRouter.runTask", () => {
     expect(Number(requests[1]?.url.searchParams.get("wait"))).toBeGreaterThan(0);
   });
 
+  it("asks the commit to wait and takes a finished job from it, in one request", async () => {
+    const view = completedJob("job-1", summary);
+    const { fetch, requests } = scriptedFetch((req) => (req.method === "POST" ? json(view, 200) : json({ error: "not_found" }, 404)));
+    const router = new ComputeRouter({ coordinators: { monad: MONAD }, fetch });
+    const result = await router.runTask({ task_type: "summarize", input: "A long text." });
+    expect(result.output).toEqual(summary);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.url.searchParams.get("wait")).toBe("30");
+  });
+
+  it("still verifies the receipt of a job the commit returned finished", async () => {
+    const view = completedJob("job-1", summary);
+    const { fetch } = scriptedFetch(() => json({ ...view, result: { summary: "Tampered." } }, 200));
+    const router = new ComputeRouter({ coordinators: { monad: MONAD }, fetch });
+    expect((await failure(router.runTask({ task_type: "summarize", input: "text" }))).code).toBe("invalid_receipt");
+  });
+
+  it("long-polls after a commit that answered 202 (still running when its wait ended)", async () => {
+    const { fetch, requests } = scriptedFetch((req) => {
+      if (req.method === "POST") return json({ job_id: "job-1", status: "assigned" }, 202);
+      return json(completedJob("job-1", summary));
+    });
+    const router = new ComputeRouter({ coordinators: { monad: MONAD }, fetch });
+    expect((await router.runTask({ task_type: "summarize", input: "text" })).output).toEqual(summary);
+    expect(requests.map((r) => `${r.method} ${r.url.pathname}`)).toEqual(["POST /monad/v1/jobs/commit/cheap", "GET /monad/v1/jobs/job-1"]);
+  });
+
   it("rejects a result whose output was changed after signing", async () => {
     const view = completedJob("job-1", summary);
     const { fetch } = coordinatorServing({ ...view, result: { summary: "Something else." } });

@@ -23,7 +23,7 @@ import { CoordinatorClient } from "./coordinator-client.ts";
 import { DispatchError, isDispatchError } from "./errors.ts";
 import { completeHosted, type HostedConfig, hostedProviders } from "./hosted.ts";
 import { taskOutput, taskPrompt } from "./hosted-tasks.ts";
-import { type CommitState, commitJob, fetchJob, settle, streamJob, waitForJob } from "./job-calls.ts";
+import { type CommitState, type Committed, commitJob, fetchJob, settle, streamJob, waitForJob } from "./job-calls.ts";
 import { type PaymentClient, type PriceLimit, toPaymentClient } from "./payments.ts";
 import { checkJobReceipt } from "./receipt-check.ts";
 import { TrustApi } from "./trust-api.ts";
@@ -122,7 +122,7 @@ export class ComputeRouter {
 
   /** Commits one job on one chain (no fallback); pays a 402 once when an x402 client is configured. */
   async submit(req: SubmitRequest, onProgress?: (event: ProgressEvent) => void): Promise<JobHandle> {
-    return this.#commit(req, { paid: false }, onProgress);
+    return (await this.#commit(req, { paid: false }, onProgress)).handle;
   }
 
   /** The job as the coordinator reports it now (or after up to `waitSeconds` of long-poll), unverified. */
@@ -244,13 +244,28 @@ export class ComputeRouter {
     for (const chain of chains) {
       const state: CommitState = { paid: false };
       try {
-        const handle = await this.#commit(
-          { job_type: jobType, payload, policy: req.policy, privacy, chain, idempotencyKey: req.idempotencyKey, signal: req.signal },
+        const started = Date.now();
+        // Without a token stream to show, the commit itself waits for the answer (one round trip).
+        const waitSeconds = req.onToken ? undefined : Math.ceil(timeoutMs / 1000);
+        const { handle, finished } = await this.#commit(
+          {
+            job_type: jobType,
+            payload,
+            policy: req.policy,
+            privacy,
+            chain,
+            idempotencyKey: req.idempotencyKey,
+            signal: req.signal,
+            waitSeconds,
+          },
           state,
           req.onProgress,
         );
-        const now = Date.now();
-        return await this.#settle(handle, { deadline: now + timeoutMs, queuedUntil: now + queueGraceMs }, req);
+        if (finished) {
+          req.onProgress?.({ type: "stage", chain, job_id: handle.job_id, stage: finished.stage });
+          return settle(finished, handle.job_id, chain);
+        }
+        return await this.#settle(handle, { deadline: started + timeoutMs, queuedUntil: started + queueGraceMs }, req);
       } catch (err) {
         if (!isDispatchError(err) || !FALLBACK_CODES.has(err.code) || state.paid) throw err;
         lastError = err;
@@ -273,13 +288,17 @@ export class ComputeRouter {
     throw lastError;
   }
 
-  async #commit(req: SubmitRequest, state: CommitState, onProgress?: (event: ProgressEvent) => void): Promise<JobHandle> {
+  async #commit(
+    req: SubmitRequest & { waitSeconds?: number | undefined },
+    state: CommitState,
+    onProgress?: (event: ProgressEvent) => void,
+  ): Promise<Committed> {
     const chain = req.chain ?? this.#chains[0] ?? "monad";
     const client = this.#client(chain);
     if (req.privacy === "PRIVATE" && !this.#identity) {
       throw new DispatchError("identity_required", "PRIVATE jobs are signed by the seeker: give ComputeRouter an identity key");
     }
-    const handle = await commitJob(
+    const committed = await commitJob(
       client,
       { ...req, idempotencyKey: req.idempotencyKey ?? newIdempotencyKey() },
       {
@@ -290,8 +309,8 @@ export class ComputeRouter {
       },
       state,
     );
-    onProgress?.({ type: "committed", chain, job_id: handle.job_id, paid: handle.paid });
-    return handle;
+    onProgress?.({ type: "committed", chain, job_id: committed.handle.job_id, paid: committed.handle.paid });
+    return committed;
   }
 
   /** The most this job may cost: its own limit, else the router's, else the published price of its tier and type. */

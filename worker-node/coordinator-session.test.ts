@@ -290,7 +290,8 @@ describe("worker processes against the real coordinator", () => {
     // Finished and delivered before exiting, not handed back.
     const finished = w.lines.find((l) => l.msg === "job finished" && l.job_id === id);
     expect(finished).toMatchObject({ outcome: "ok", delivered: true });
-    expect(w.lines.indexOf(finished as (typeof w.lines)[number])).toBeLessThan(w.lines.findIndex((l) => l.msg === "stopped"));
+    if (finished === undefined) throw new Error("no `job finished` line");
+    expect(w.lines.indexOf(finished)).toBeLessThan(w.lines.findIndex((l) => l.msg === "stopped"));
     expect(w.lines.some((l) => l.msg === "job started" && l.job_id === late)).toBe(false);
   });
 

@@ -127,7 +127,7 @@ describe("openapi", () => {
     for (const op of OPERATIONS) expect(doc.paths[`/monad${op.path}`]?.[op.method], op.path).toBeDefined();
     const { createApp } = await import("../app.ts");
     const served = createApp()
-      .routes.filter((r) => r.path.startsWith("/monad/v1/"))
+      .routes.filter((r) => r.path.startsWith("/monad/v1/") || r.path.startsWith("/monad/api/"))
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
     const documented = OPERATIONS.map((op) => `${op.method} /monad${op.path.replace("{id}", "{id}")}`);
     for (const route of served) {

@@ -267,3 +267,46 @@ export async function connectWorker(pool: TestWorker[], opts: ConstructorParamet
   await w.connect();
   return w;
 }
+
+/** Opens a worker that serves `models` (and has `loaded` of them loaded), remembered in `pool`. */
+export async function modelWorker(
+  pool: TestWorker[],
+  models: string[],
+  loaded: string[] = [],
+  opts: ConstructorParameters<typeof TestWorker>[0] = {},
+) {
+  const w = await connectWorker(pool, { type: "DESKTOP", ...opts });
+  w.send({ type: "models_update", models, loaded_models: loaded });
+  // The heartbeat's ack proves the update before it was handled.
+  w.send({ type: "heartbeat" });
+  await w.next("heartbeat_ack");
+  return w;
+}
+
+/** What our LLM workers answer: the text, token counts, why it ended, the model and backend. */
+export function llmOutput(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    text,
+    tokens: text.split(" ").length,
+    prompt_tokens: 7,
+    finish_reason: "stop",
+    model: "alpha:latest",
+    backend: "ollama",
+    ...extra,
+  };
+}
+
+/** The `data:` payloads of an SSE body, in order (`[DONE]` kept as the string). */
+export function sseData(body: string): unknown[] {
+  return body
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const data = block
+        .split("\n")
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
+      return data === "[DONE]" ? data : (JSON.parse(data) as unknown);
+    });
+}
