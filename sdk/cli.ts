@@ -99,6 +99,7 @@ const EXIT_CODES: Record<string, number> = {
   timeout: 5,
   payment_required: 6,
   payment_failed: 6,
+  price_too_high: 6,
   payment_invalid: 6,
   payment_already_used: 6,
   payment_unavailable: 6,

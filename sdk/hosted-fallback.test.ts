@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../protocol/index.ts";
 import { ComputeRouter } from "./router.ts";
-import { completedJob, failedJob, json, MONAD, type RecordedRequest, scriptedFetch } from "./test-support/builders.ts";
+import {
+  completedJob,
+  failedJob,
+  json,
+  MONAD,
+  paymentRequiredHeader,
+  type RecordedRequest,
+  scriptedFetch,
+} from "./test-support/builders.ts";
 import { type FakeHostedServer, startHostedServer } from "./test-support/hosted-servers.ts";
 import type { FetchLike } from "./types.ts";
 
@@ -127,7 +135,7 @@ describe("hosted fallback", () => {
       if (req.method === "POST") {
         return req.headers.get("payment-signature")
           ? json({ job_id: "j" }, 201)
-          : json({ error: "payment_required", message: "pay" }, 402, { "PAYMENT-REQUIRED": "e30=" });
+          : json({ error: "payment_required", message: "pay" }, 402, { "PAYMENT-REQUIRED": paymentRequiredHeader() });
       }
       return json(failedJob("j", "no_eligible_worker"));
     });

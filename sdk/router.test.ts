@@ -7,6 +7,7 @@ import {
   failedJob,
   json,
   MONAD,
+  paymentRequiredHeader,
   pendingJob,
   type RecordedRequest,
   SOLANA,
@@ -191,8 +192,7 @@ describe("ComputeRouter.runTask", () => {
 });
 
 describe("payments", () => {
-  const paymentRequired = () =>
-    json({ error: "payment_required", message: "pay" }, 402, { "PAYMENT-REQUIRED": btoa(JSON.stringify({ x402Version: 2 })) });
+  const paymentRequired = () => json({ error: "payment_required", message: "pay" }, 402, { "PAYMENT-REQUIRED": paymentRequiredHeader() });
 
   it("pays a 402 once and retries with the same Idempotency-Key and payment after a network failure", async () => {
     let posts = 0;

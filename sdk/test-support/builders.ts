@@ -90,4 +90,25 @@ export function scriptedFetch(handler: (req: RecordedRequest) => Response | Prom
 }
 
 export const MONAD = "http://coordinator.test/monad";
+
+/** A `PAYMENT-REQUIRED` header asking `amount` atomic units (the SDK checks it against its price limit before paying). */
+export function paymentRequiredHeader(amount = "1000"): string {
+  return btoa(
+    JSON.stringify({
+      x402Version: 2,
+      resource: { url: `${MONAD}/v1/jobs/commit/cheap`, description: "job", mimeType: "application/json" },
+      accepts: [
+        {
+          scheme: "exact",
+          network: "eip155:10143",
+          amount,
+          asset: "0x0000000000000000000000000000000000000dad",
+          payTo: "0x00000000000000000000000000000000000000aa",
+          maxTimeoutSeconds: 60,
+          extra: {},
+        },
+      ],
+    }),
+  );
+}
 export const SOLANA = "http://coordinator.test/solana";
