@@ -24,6 +24,8 @@ export interface WorkerSpec {
   gguf?: string;
   llmBackend?: "auto" | "embedded" | "none";
   trustCode?: string;
+  /** Where the coordinator pays this worker's earnings on its chain. */
+  payoutAddress?: string;
 }
 
 /** True when `${base}/monad/v1/health` answers 200 within two seconds. */
@@ -72,6 +74,7 @@ export async function startWorker(repoRoot: string, spec: WorkerSpec): Promise<W
   if (spec.gguf !== undefined) args.push("--gguf", spec.gguf);
   if (spec.llmBackend !== undefined) args.push("--llm-backend", spec.llmBackend);
   if (spec.trustCode !== undefined) args.push("--trust-code", spec.trustCode);
+  if (spec.payoutAddress !== undefined) args.push("--payout-address", spec.payoutAddress);
   const proc = spawn(process.execPath, args, { cwd: repoRoot, detached: true, stdio: ["ignore", "ignore", "pipe"] });
 
   const lines: Record<string, unknown>[] = [];

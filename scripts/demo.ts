@@ -9,9 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { localPayoutAddress } from "../chains/local-payouts.ts";
 import { CHAINS, type Chain, type HealthResponse } from "../protocol/index.ts";
 import { loadOrCreateIdentity } from "../sdk/identity-file.ts";
 import { ComputeRouter } from "../sdk/index.ts";
+import { earningsReport } from "./demo-earnings.ts";
 import { coordinatorAnswers, startWorker, type WorkerChild } from "./demo-network.ts";
 import { localPaymentClient } from "./demo-payments.ts";
 import { bold, chainHeader, dim, scenarioBlock, shortKey, summaryTable } from "./demo-report.ts";
@@ -166,6 +168,7 @@ async function main(): Promise<number> {
           llmBackend: "none",
           keyFile: path.join(keysDir, `${chain}-paired.json`),
           trustCode: pairingCode,
+          payoutAddress: await localPayoutAddress(chain, "paired"),
         });
         procs.workers.push(worker);
         providers.set(worker.pubkey, `${chain} paired desktop worker`);
@@ -213,6 +216,13 @@ async function main(): Promise<number> {
         for (const r of results.filter((x) => x.chain === chain)) say(`\n${scenarioBlock(r, providers)}`);
       }
       say(`\n${summaryTable(results)}\n`);
+    }
+    if (!opts.json) {
+      try {
+        say(`\n${await earningsReport(base.url, CHAINS, providers)}\n`);
+      } catch (err) {
+        say(dim(`(worker earnings unavailable: ${err instanceof Error ? err.message : String(err)})`));
+      }
     }
     if (ok) say(bold(`All ${results.length} scenarios passed on ${CHAINS.join(" and ")}; every receipt verified.`));
     else {
@@ -264,6 +274,7 @@ async function chooseCoordinator(
           chain,
           type,
           keyFile: path.join(keysDir, `${chain}-${type}.json`),
+          payoutAddress: await localPayoutAddress(chain, type),
           ...(type === "desktop" && gguf !== undefined && { gguf }),
         });
         procs.workers.push(worker);

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
+import { localPayoutAddress } from "../chains/local-payouts.ts";
+import type { Chain } from "../protocol/index.ts";
 import { freePort } from "./dev-coordinator.ts";
 import { bold, dim, lines, prefixed, type Step, step, useColor, workerLine } from "./start-output.ts";
 import { WRANGLER_BIN, wranglerEnv } from "./wrangler-env.ts";
@@ -146,7 +148,11 @@ if (chainsOn) {
   } catch (err) {
     await fail(facilitatorStep ?? chainsStep, (err as Error).message);
   }
-  Object.assign(vars, coordinatorVars((chains as RunningLocalNetwork).network, { trustLayer: true }));
+  Object.assign(vars, coordinatorVars((chains as RunningLocalNetwork).network, { trustLayer: true }), {
+    // Pay workers soon and often, so a demo run shows its payouts landing.
+    PAYOUT_MIN_MICRO_USD: "1000",
+    PAYOUT_INTERVAL_SECONDS: "10",
+  });
 }
 
 // ---- coordinator ----
@@ -225,6 +231,7 @@ if (!values["no-workers"]) {
       workers.push(state);
       const args = ["worker-node/cli.ts", "--log-format", "json", "--coordinator", base, "--chain", chain, "--type", type];
       args.push("--key", path.join(keys, `${chain}-${type}.json`));
+      args.push("--payout-address", await localPayoutAddress(chain as Chain, type));
       if (type === "desktop" && haveGguf) args.push("--gguf", values.gguf);
       run(state.name, args, process.env, (line) => {
         let record: Record<string, unknown> | null = null;
