@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import {
   CHAINS,
   type Chain,
+  HEARTBEAT_ACK_FRAME,
+  HEARTBEAT_FRAME,
   type HealthResponse,
   type JobView,
   LIMITS,
@@ -116,6 +118,8 @@ export class ChainCoordinator extends DurableObject<Env> {
       holdsPerAddress: () => this.settings().limits.holdsPerAddress,
       commit: (input) => this.commit(input),
     });
+    // Our workers' heartbeats are answered by the runtime, without waking (or billing) the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_FRAME, HEARTBEAT_ACK_FRAME));
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       const stored = this.sql.first<{ value: string }>("SELECT value FROM meta WHERE key = 'chain'")?.value;
@@ -494,6 +498,8 @@ export class ChainCoordinator extends DurableObject<Env> {
    * and the settlement it queued runs beside it. The alarm is the backstop for anything left.
    */
   private kickOutbox(): void {
+    // Nothing new queued: whatever else is due has its alarm.
+    if (!this.life.outbox.takeQueued()) return;
     this.ctx.waitUntil(
       this.outbox
         .drain()
@@ -508,6 +514,8 @@ export class ChainCoordinator extends DurableObject<Env> {
     const now = Date.now();
     this.life.sweep(now);
     try {
+      // Read its schedule from storage again: an operator (or a test) may have moved it.
+      this.retention.forget();
       this.retention.run(now);
     } catch (err) {
       console.error("alarm: retention pass failed", err);

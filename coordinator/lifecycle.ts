@@ -10,7 +10,7 @@ import { PaymentStore } from "./storage/payment-store.ts";
 import { SocketStore } from "./storage/socket-store.ts";
 import type { Sql } from "./storage/sql.ts";
 import { TrustStore } from "./storage/trust-store.ts";
-import { WorkerStore } from "./storage/worker-store.ts";
+import { STALE_AFTER_MS, WorkerStore } from "./storage/worker-store.ts";
 
 /** Rows handled per alarm pass for each kind of deadline; the alarm comes back for the rest. */
 const SWEEP_BATCH = 500;
@@ -73,11 +73,13 @@ export class Lifecycle {
   private readonly ctx: DurableObjectState;
   private readonly listeners: Listeners;
   private readonly options: () => LifecycleOptions;
+  private readonly sql: Sql;
   private alarmAt: number | null = null;
   hooks: LifecycleHooks = { jobFinished: () => {}, deadlines: () => [], jobMoved: () => {} };
 
   constructor(ctx: DurableObjectState, sql: Sql, listeners: Listeners, options: () => LifecycleOptions) {
     this.ctx = ctx;
+    this.sql = sql;
     this.jobs = new JobStore(sql);
     this.workers = new WorkerStore(sql);
     this.trust = new TrustStore(sql);
@@ -249,8 +251,15 @@ export class Lifecycle {
         console.error(`alarm: job ${job.id} could not be expired`, err);
       }
     }
-    for (const conn of this.workers.staleConnections(now)) {
+    for (const conn of this.workers.staleConnections(now, SWEEP_BATCH)) {
       const ws = this.socket(conn.socket_id);
+      // Heartbeats are answered by the runtime without waking the object: the time of the last
+      // one it answered says the worker is alive, so record it instead of dropping the worker.
+      const heard = ws ? this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() : undefined;
+      if (ws && heard !== undefined && heard > now - STALE_AFTER_MS) {
+        this.workers.touch(conn.socket_id, heard);
+        continue;
+      }
       if (ws) closeQuietly(ws, 4000, "no heartbeat");
       this.socketGone(conn.socket_id, now);
     }
@@ -304,21 +313,34 @@ export class Lifecycle {
 
   /** Points the single alarm at the earliest deadline in SQL (or clears it). */
   async scheduleAlarm(): Promise<void> {
-    const handshake = this.sockets.earliestHandshake();
-    const candidates = [
-      this.jobs.earliestDeadline(),
-      this.workers.earliestStaleDeadline(),
-      this.workers.earliestOffer(),
-      this.workers.earliestRefill(),
-      handshake === null ? null : handshake + LIMITS.unregisteredSocketSeconds * 1000,
-      this.outbox.earliestDue(),
-      ...this.hooks.deadlines(),
-    ].filter((t): t is number => t !== null);
+    const candidates = [this.earliestDeadline(), ...this.hooks.deadlines()].filter((t): t is number => t !== null);
     const next = candidates.length > 0 ? Math.min(...candidates) : null;
     if (next === this.alarmAt) return;
     this.alarmAt = next;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Every deadline the lifecycle keeps, in one statement (this runs after most frames and
+   * commits): queue and execution deadlines, silent sockets, first offers and bench ends,
+   * handshakes to reap, outbox items due. Each part is an index lookup.
+   */
+  private earliestDeadline(): number | null {
+    // One row of scalar subqueries (SQLite in Durable Objects caps the terms of a compound SELECT).
+    const row = this.sql.first<Record<string, number | null>>(
+      `SELECT (SELECT MIN(queue_deadline) FROM jobs WHERE status = 'pending') AS queued,
+              (SELECT MIN(exec_deadline) FROM jobs WHERE status = 'assigned') AS running,
+              (SELECT MIN(last_seen) + ? FROM connections) AS silent,
+              (SELECT MIN(offer_after) FROM connections WHERE offer_after > 0) AS offer,
+              (SELECT MIN(refill_at) FROM connections WHERE refill_at > 0) AS refill,
+              (SELECT MIN(opened_at) + ? FROM sockets WHERE registered = 0) AS handshake,
+              (SELECT MIN(next_attempt_at) FROM outbox WHERE done_at IS NULL) AS outbox`,
+      STALE_AFTER_MS,
+      LIMITS.unregisteredSocketSeconds * 1000,
+    );
+    const times = Object.values(row ?? {}).filter((t): t is number => typeof t === "number");
+    return times.length > 0 ? Math.min(...times) : null;
   }
 
   forgetAlarm(): void {

@@ -17,6 +17,7 @@ export class Retention {
   private readonly sql: Sql;
   private readonly retentionMs: () => number;
   private readonly anchoring: () => boolean;
+  private next: number | null = null;
 
   constructor(life: Lifecycle, sql: Sql, retentionMs: () => number, anchoring: () => boolean) {
     this.life = life;
@@ -25,12 +26,21 @@ export class Retention {
     this.anchoring = anchoring;
   }
 
-  /** When the next pass is due (the first one an interval after the object first runs). */
+  /** When the next pass is due (the first one an interval after the object first runs). Read once, then kept in step. */
   nextAt(now = Date.now()): number {
+    if (this.next !== null) return this.next;
     const stored = this.sql.first<{ value: string }>("SELECT value FROM meta WHERE key = 'prune_at'")?.value;
-    if (stored !== undefined) return Number(stored);
+    if (stored !== undefined) {
+      this.next = Number(stored);
+      return this.next;
+    }
     this.setNext(now + PRUNE_EVERY_MS);
     return now + PRUNE_EVERY_MS;
+  }
+
+  /** Forgets the cached time (a test or an operator changed it in storage). */
+  forget(): void {
+    this.next = null;
   }
 
   /** Prunes one bounded batch if due; comes back soon when there is more, else in an hour. */
@@ -84,6 +94,7 @@ export class Retention {
   }
 
   private setNext(at: number): void {
+    this.next = at;
     this.sql.run("INSERT INTO meta (key, value) VALUES ('prune_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(at));
   }
 }

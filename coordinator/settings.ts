@@ -84,6 +84,19 @@ export interface Settings {
  * so a typo surfaces the first time the coordinator is asked anything rather than when a mode flips.
  */
 export function readSettings(env: SettingVars, chain: Chain): Settings {
+  // The vars of a deployment never change while an isolate lives: parse them once per env and chain.
+  const cached = checked.get(env)?.get(chain);
+  if (cached) return cached;
+  const settings = parseSettings(env, chain);
+  const byChain = checked.get(env) ?? new Map<Chain, Settings>();
+  byChain.set(chain, settings);
+  checked.set(env, byChain);
+  return settings;
+}
+
+const checked = new WeakMap<SettingVars, Map<Chain, Settings>>();
+
+function parseSettings(env: SettingVars, chain: Chain): Settings {
   for (const name of settingsOf(chain)) setting(env, name);
   return {
     allowUnverifiedWorkers: setting(env, "ALLOW_UNVERIFIED_WORKERS"),

@@ -223,6 +223,14 @@ export type CoordinatorMessage =
   | ErrorMessage;
 
 /**
+ * The exact heartbeat frame the coordinator answers without waking its Durable Object (the
+ * WebSocket Hibernation API's auto-response), and that answer. Our workers send this frame; a
+ * heartbeat with any other bytes (the reference's, with `provider_pubkey`) is handled normally.
+ */
+export const HEARTBEAT_FRAME = '{"type":"heartbeat"}';
+export const HEARTBEAT_ACK_FRAME = '{"type":"heartbeat_ack","status":"ok"}';
+
+/**
  * The message a worker signs to answer a challenge. It names the chain and the coordinator's
  * `host[:port]` as the worker dialled it, so a relay that passes a real coordinator's nonce to a
  * worker gets a signature the real coordinator refuses; and the payout address, so no one in

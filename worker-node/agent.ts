@@ -100,13 +100,6 @@ export class WorkerAgent {
           opts.log.error("stopping", { reason });
           void this.shutdown(reason, 1);
         },
-        metrics: () => ({
-          active_jobs: this.#active.size,
-          slots: opts.slots,
-          slots_in_use: this.#budget.used,
-          pending_completions: this.#outbox.size,
-          draining: this.#draining,
-        }),
       },
     });
     this.#stopWatchingModels = opts.deps.llm?.onModelsChange((lists) => this.#onModelsChange(lists)) ?? (() => {});

@@ -7,7 +7,7 @@ import type {
   RegisterMessage,
   WorkerMessage,
 } from "../protocol/index.ts";
-import { registerSigningString, signMessage } from "../protocol/index.ts";
+import { HEARTBEAT_FRAME, registerSigningString, signMessage } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
 import { parseCoordinatorMessage } from "./coordinator-messages.ts";
 import type { Logger } from "./logger.ts";
@@ -25,8 +25,6 @@ export interface SessionHandlers {
   message(msg: CoordinatorMessage): void;
   /** The coordinator told us to stop (our key registered elsewhere); the session will not reconnect. */
   fatal(reason: string): void;
-  /** Extra fields for each heartbeat. */
-  metrics?(): Record<string, unknown>;
 }
 
 export interface SessionOptions {
@@ -217,7 +215,8 @@ export class WorkerSession {
         ws.terminate();
         return;
       }
-      this.send({ type: "heartbeat", provider_pubkey: this.#opts.keys.publicKey, metrics: this.#opts.handlers.metrics?.() ?? {} });
+      // The exact frame the coordinator answers without waking its object (HEARTBEAT_FRAME).
+      if (this.#registered && ws.readyState === WebSocket.OPEN) ws.send(HEARTBEAT_FRAME);
     }, intervalMs);
   }
 

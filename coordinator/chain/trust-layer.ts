@@ -69,6 +69,8 @@ export class TrustLayer {
 
   /** Queues feedback for a finished job whose worker has a linked agent id. Call inside the job's transaction. */
   onJobFinished(job: JobRow, success: boolean, outputHash: string | null, now: number): void {
+    // A new receipt may fill an anchoring batch: the next drain seals it.
+    if (this.settings()?.receiptAnchor) this.life.outbox.nudge();
     if (!this.enabled || !job.worker_pubkey) return;
     const agentId = this.life.workers.agentId(job.worker_pubkey);
     if (!agentId) return;

@@ -378,16 +378,6 @@ export class JobStore {
     return this.sql.first<ReceiptRow>("SELECT * FROM receipts WHERE job_id = ?", jobId);
   }
 
-  /** Earliest deadline among live jobs, for the alarm. */
-  earliestDeadline(): number | null {
-    const row = this.sql.first<{ t: number | null }>(
-      `SELECT MIN(t) AS t FROM (
-         SELECT MIN(queue_deadline) AS t FROM jobs WHERE status = 'pending'
-         UNION ALL SELECT MIN(exec_deadline) AS t FROM jobs WHERE status = 'assigned')`,
-    );
-    return row?.t ?? null;
-  }
-
   overdue(now: number, limit: number): JobRow[] {
     return this.sql.all<JobRow>(
       `SELECT * FROM (SELECT * FROM jobs WHERE status = 'pending' AND queue_deadline <= ? LIMIT ?)

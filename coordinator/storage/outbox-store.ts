@@ -24,11 +24,26 @@ export function backoffMs(attempts: number): number {
  */
 export class OutboxStore {
   private readonly sql: Sql;
+  /** Something was queued since the last drain (in memory only: the alarm drains whatever is due anyway). */
+  private queued = false;
   constructor(sql: Sql) {
     this.sql = sql;
   }
 
+  /** Asks for a drain without queueing anything (a receipt that may complete an anchoring batch). */
+  nudge(): void {
+    this.queued = true;
+  }
+
+  /** Whether anything was queued since the last call: most frames queue nothing, and need no drain. */
+  takeQueued(): boolean {
+    const was = this.queued;
+    this.queued = false;
+    return was;
+  }
+
   enqueue(kind: OutboxKind, ref: string, now: number, body: unknown = {}): void {
+    this.queued = true;
     this.sql.run(
       "INSERT INTO outbox (kind, ref, body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(kind, ref) DO NOTHING",
       kind,
@@ -41,6 +56,7 @@ export class OutboxStore {
 
   /** For recurring work (reputation refreshes): re-arms a finished item instead of ignoring it. */
   schedule(kind: OutboxKind, ref: string, at: number, body: unknown = {}): void {
+    this.queued = true;
     this.sql.run(
       `INSERT INTO outbox (kind, ref, body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(kind, ref) DO UPDATE SET done_at = NULL, attempts = 0, body = excluded.body,
@@ -95,10 +111,6 @@ export class OutboxStore {
 
   deadCount(): number {
     return this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE dead_at IS NOT NULL")?.n ?? 0;
-  }
-
-  earliestDue(): number | null {
-    return this.sql.first<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL")?.t ?? null;
   }
 
   pendingCount(): number {

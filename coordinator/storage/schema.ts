@@ -179,6 +179,9 @@ const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO connection_routes (socket_id, route) SELECT c.socket_id, j.value FROM connections c, json_each(c.capabilities) j;
   ALTER TABLE connections ADD COLUMN offer_after INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE connections ADD COLUMN refill_at INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX IF NOT EXISTS connections_by_last_seen ON connections(last_seen);
+  CREATE INDEX IF NOT EXISTS connections_by_offer ON connections(offer_after);
+  CREATE INDEX IF NOT EXISTS connections_by_refill ON connections(refill_at);
   ALTER TABLE connections ADD COLUMN addr TEXT NOT NULL DEFAULT '';
   ALTER TABLE workers ADD COLUMN proven INTEGER NOT NULL DEFAULT 0;
 
@@ -249,11 +252,11 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(sql: Sql): void {
-  sql.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const current = sql.first<{ version: number }>("SELECT version FROM schema_version")?.version ?? 0;
   if (current === 0) sql.run("INSERT INTO schema_version (version) VALUES (0)");
   for (let v = current; v < MIGRATIONS.length; v++) {
-    for (const statement of splitStatements(MIGRATIONS[v] ?? "")) sql.run(statement);
+    for (const statement of splitStatements(MIGRATIONS[v] ?? "")) sql.exec(statement);
     sql.run("UPDATE schema_version SET version = ?", v + 1);
   }
 }

@@ -44,10 +44,6 @@ export class SocketStore {
       .map((r) => r.socket_id);
   }
 
-  earliestHandshake(): number | null {
-    return this.sql.first<{ t: number | null }>("SELECT MIN(opened_at) AS t FROM sockets WHERE registered = 0")?.t ?? null;
-  }
-
   all(): string[] {
     return this.sql.all<{ socket_id: string }>("SELECT socket_id FROM sockets").map((r) => r.socket_id);
   }

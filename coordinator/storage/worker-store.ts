@@ -166,10 +166,6 @@ export class WorkerStore {
     this.sql.run("UPDATE connections SET offer_after = 0 WHERE socket_id = ?", socketId);
   }
 
-  earliestOffer(): number | null {
-    return this.sql.first<{ t: number | null }>("SELECT MIN(offer_after) AS t FROM connections WHERE offer_after > 0")?.t ?? null;
-  }
-
   /** Connected sockets of one key (a pairing just made it eligible for more work). */
   socketsOf(pubkey: string): string[] {
     return this.sql.all<{ socket_id: string }>("SELECT socket_id FROM connections WHERE pubkey = ?", pubkey).map((r) => r.socket_id);
@@ -179,13 +175,8 @@ export class WorkerStore {
     this.sql.run("UPDATE connections SET last_seen = ? WHERE socket_id = ?", now, socketId);
   }
 
-  staleConnections(now: number): ConnectionRow[] {
-    return this.sql.all<ConnectionRow>("SELECT * FROM connections WHERE last_seen <= ?", now - STALE_AFTER_MS);
-  }
-
-  earliestStaleDeadline(): number | null {
-    const row = this.sql.first<{ t: number | null }>("SELECT MIN(last_seen) AS t FROM connections");
-    return row?.t == null ? null : row.t + STALE_AFTER_MS;
+  staleConnections(now: number, limit: number): ConnectionRow[] {
+    return this.sql.all<ConnectionRow>("SELECT * FROM connections WHERE last_seen <= ? LIMIT ?", now - STALE_AFTER_MS, limit);
   }
 
   /**
@@ -306,10 +297,6 @@ export class WorkerStore {
 
   refilled(socketId: string): void {
     this.sql.run("UPDATE connections SET refill_at = 0 WHERE socket_id = ?", socketId);
-  }
-
-  earliestRefill(): number | null {
-    return this.sql.first<{ t: number | null }>("SELECT MIN(refill_at) AS t FROM connections WHERE refill_at > 0")?.t ?? null;
   }
 
   /** Whether a worker that is not benched serves this route (busy or not): then a benched one should wait. */

@@ -1,6 +1,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, closeAll, commit, connectWorker, getJob, json, stub, TestWorker, taskBody } from "./support.ts";
+import { HEARTBEAT_FRAME } from "../../protocol/index.ts";
+import { api, closeAll, commit, connectWorker, fireAlarm, getJob, json, sqlIn, stub, TestWorker, taskBody } from "./support.ts";
 
 const workers: TestWorker[] = [];
 afterEach(() => closeAll(workers));
@@ -55,7 +56,10 @@ describe("worker authentication", () => {
   it("answers anything before register with NOT_REGISTERED", async () => {
     const w = track(new TestWorker());
     await w.open();
-    w.send({ type: "heartbeat" });
+    // (The bare heartbeat frame is answered by the runtime itself, registered or not.)
+    w.send({ type: "heartbeat", provider_pubkey: w.pubkey });
+    expect(await w.next("error")).toMatchObject({ code: "NOT_REGISTERED" });
+    w.send({ type: "job_reject", job_id: "x" });
     expect(await w.next("error")).toMatchObject({ code: "NOT_REGISTERED" });
   });
 
@@ -85,6 +89,25 @@ describe("worker authentication", () => {
     expect(await impostor.next("error")).toMatchObject({ code: "AUTH_FAILED" });
     owner.send({ type: "heartbeat" });
     expect(await owner.next("heartbeat_ack")).toBeDefined();
+  });
+});
+
+describe("heartbeats", () => {
+  it("answers heartbeats without waking the object, and still counts them as signs of life", async () => {
+    const alive = await worker();
+    const silent = await worker();
+    alive.send(HEARTBEAT_FRAME);
+    expect(await alive.next("heartbeat_ack")).toMatchObject({ status: "ok" });
+    // Both look silent to the object's own records (the runtime answered the heartbeat)...
+    await sqlIn("monad", "UPDATE connections SET last_seen = 1");
+    await fireAlarm("monad");
+    // ...but the one the runtime heard from is kept, and the truly silent one is dropped.
+    await silent.closed(3000);
+    expect(silent.closedWith?.code).toBe(4000);
+    alive.send(HEARTBEAT_FRAME);
+    expect(await alive.next("heartbeat_ack")).toBeDefined();
+    const [row] = await sqlIn("monad", "SELECT last_seen FROM connections WHERE pubkey = ?", alive.pubkey);
+    expect(Number(row?.last_seen)).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 
