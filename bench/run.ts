@@ -1,9 +1,11 @@
-// `npm run bench [-- --quick] [-- --only=coordinator|hostile|worker|quality]`: every benchmark, figures on stdout.
+// `npm run bench [-- --quick] [-- --only=coordinator|hostile|scale|hop|worker|quality]`: every benchmark, figures on stdout.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { coordinatorBench } from "./coordinator-load.ts";
 import { hostileBench } from "./hostile.ts";
+import { scaleBench } from "./scale.ts";
+import { shardHopBench } from "./shard-hop.ts";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
@@ -17,6 +19,14 @@ if (!only || only === "coordinator") {
 if (!only || only === "hostile") {
   console.log("\n## Abuse: honest load alone, then alongside every attack at once (workerd, no dev proxy)");
   await hostileBench(quick);
+}
+if (!only || only === "scale") {
+  console.log("\n## Scale of one chain object: connected workers, memory, latency and ceiling (workerd)");
+  await scaleBench(quick);
+}
+if (!only || only === "hop") {
+  console.log("\n## One more Durable Object hop (the cost of sharding, docs/SCALING.md)");
+  await shardHopBench(quick ? 1_000 : 3_000);
 }
 if (!only || only === "worker") {
   console.log("\n## Worker node: TASK executions/s per core, embedded LLM tokens/s");

@@ -1,5 +1,13 @@
 import WebSocket from "ws";
-import { buildReceipt, type Ed25519KeyPair, generateKeyPair, registerSigningString, signMessage, signReceipt } from "../protocol/index.ts";
+import {
+  buildReceipt,
+  type Ed25519KeyPair,
+  generateKeyPair,
+  HEARTBEAT_FRAME,
+  registerSigningString,
+  signMessage,
+  signReceipt,
+} from "../protocol/index.ts";
 
 /**
  * How a simulated worker answers its jobs: `honest` at once with a valid receipt; the rest are
@@ -47,11 +55,12 @@ export class SimWorker {
     chain: string,
     type: "DESKTOP" | "SEEKER" = "DESKTOP",
     extra: Record<string, unknown> = {},
-    opts: { localAddress?: string; signed?: boolean; payoutAddress?: string } = {},
+    opts: { localAddress?: string; signed?: boolean; payoutAddress?: string; headers?: Record<string, string> } = {},
   ): Promise<void> {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/${chain}/v1/workers/ws`, {
       // The address the edge would report for this client (workerd alone sets no such header).
-      ...(opts.localAddress !== undefined && { localAddress: opts.localAddress, headers: { "cf-connecting-ip": opts.localAddress } }),
+      ...(opts.localAddress !== undefined && { localAddress: opts.localAddress }),
+      headers: { ...(opts.localAddress !== undefined && { "cf-connecting-ip": opts.localAddress }), ...opts.headers },
     });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
@@ -141,6 +150,15 @@ export class SimWorker {
         receipt_signature: signReceipt(receipt, this.key.secretKey),
       }),
     );
+  }
+
+  /** Heartbeats as our workers send them (answered by the runtime without waking the object). */
+  heartbeatEvery(ms: number): void {
+    const timer = setInterval(() => {
+      if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(HEARTBEAT_FRAME);
+    }, ms);
+    timer.unref();
+    this.streams.push(timer);
   }
 
   close(): void {

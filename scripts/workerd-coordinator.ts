@@ -21,10 +21,26 @@ const DEFAULT_VARS: Record<string, string> = { ALLOW_UNVERIFIED_WORKERS: "true",
 
 const capnpText = (s: string) => JSON.stringify(s);
 
-function config(port: number, dir: string, vars: Record<string, string>, compatibilityDate: string): string {
-  const bindings = Object.entries(vars)
-    .map(([name, value]) => `    (name = ${capnpText(name)}, text = ${capnpText(value)}),`)
-    .join("\n");
+/** A Durable Object class of the bundle and the binding it is reached by. */
+interface Namespace {
+  binding: string;
+  className: string;
+}
+
+function config(
+  port: number,
+  dir: string,
+  vars: Record<string, string>,
+  compatibilityDate: string,
+  namespaces: readonly Namespace[],
+): string {
+  const bindings = [
+    ...namespaces.map((n) => `    (name = ${capnpText(n.binding)}, durableObjectNamespace = ${capnpText(n.className)}),`),
+    ...Object.entries(vars).map(([name, value]) => `    (name = ${capnpText(name)}, text = ${capnpText(value)}),`),
+  ].join("\n");
+  const classes = namespaces
+    .map((n) => `(className = ${capnpText(n.className)}, uniqueKey = ${capnpText(`dispatch-${n.className}`)}, enableSql = true)`)
+    .join(", ");
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -39,28 +55,45 @@ const coordinator :Workerd.Worker = (
   modules = [ (name = "index.js", esModule = embed "bundle/index.js") ],
   compatibilityDate = ${capnpText(compatibilityDate)},
   bindings = [
-    (name = "CHAIN", durableObjectNamespace = "ChainCoordinator"),
 ${bindings}
   ],
-  durableObjectNamespaces = [ (className = "ChainCoordinator", uniqueKey = "dispatch-chain", enableSql = true) ],
+  durableObjectNamespaces = [ ${classes} ],
   durableObjectStorage = (localDisk = "disk"),
 );
 `;
 }
 
-/** Builds the bundle and serves it on workerd; the same handle as `startCoordinator`. */
-export async function startWorkerdCoordinator(options: CoordinatorOptions = {}): Promise<DevCoordinator> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "dispatch-workerd-"));
-  const build = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", path.join(dir, "bundle")], {
-    cwd: repoRoot,
-    env: wranglerEnv(repoRoot, path.join(dir, "config")),
-    encoding: "utf8",
+/** Builds the coordinator's bundle and serves it on workerd; the same handle as `startCoordinator`. */
+export function startWorkerdCoordinator(options: CoordinatorOptions = {}): Promise<DevCoordinator> {
+  return serveOnWorkerd({
+    ...options,
+    config: path.join(repoRoot, "wrangler.toml"),
+    namespaces: [{ binding: "CHAIN", className: "ChainCoordinator" }],
   });
+}
+
+/** Builds any Worker of this repository (its wrangler config) and serves it on workerd. */
+export async function serveOnWorkerd(
+  options: CoordinatorOptions & { config: string; namespaces: readonly Namespace[] },
+): Promise<DevCoordinator> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "dispatch-workerd-"));
+  const build = spawnSync(
+    process.execPath,
+    [WRANGLER, "deploy", "--dry-run", "--config", options.config, "--outdir", path.join(dir, "bundle")],
+    {
+      cwd: repoRoot,
+      env: wranglerEnv(repoRoot, path.join(dir, "config")),
+      encoding: "utf8",
+    },
+  );
   if (build.status !== 0) throw new Error(`wrangler could not build the bundle:\n${build.stderr.slice(-4_000)}`);
-  const toml = await readFile(path.join(repoRoot, "wrangler.toml"), "utf8");
+  const toml = await readFile(options.config, "utf8");
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? "2026-11-01";
   const port = await freePort();
-  await writeFile(path.join(dir, "config.capnp"), config(port, dir, { ...DEFAULT_VARS, ...options.vars }, compatibilityDate));
+  await writeFile(
+    path.join(dir, "config.capnp"),
+    config(port, dir, { ...DEFAULT_VARS, ...options.vars }, compatibilityDate, options.namespaces),
+  );
   await mkdir(path.join(dir, "state"), { recursive: true });
   const url = `http://127.0.0.1:${port}`;
   let log = "";
@@ -77,7 +110,9 @@ export async function startWorkerdCoordinator(options: CoordinatorOptions = {}):
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`workerd exited (${proc.exitCode}):\n${log.slice(-4_000)}`);
       try {
-        if ((await fetch(`${url}/monad/v1/health`, { signal: AbortSignal.timeout(1_000) })).ok) return;
+        // Any HTTP answer means it is serving (the coordinator's health, or a bench Worker's 404).
+        await fetch(`${url}/monad/v1/health`, { signal: AbortSignal.timeout(1_000) });
+        return;
       } catch {
         // not listening yet
       }
