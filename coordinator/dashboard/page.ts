@@ -60,9 +60,9 @@ export function dashboardPage(chain: Chain): string {
     <section class="panel" aria-labelledby="workers-title">
       <header><h2 id="workers-title">Workers</h2><span class="count" id="workers-count"></span></header>
       <div class="table-wrap">
-        <table class="workers">
+        <table class="workers stack">
           <thead><tr>
-            <th>Worker</th><th>Models</th><th class="opt">ERC-8004</th><th>Load</th><th class="opt num">Jobs ✓ / ✗</th><th class="num">Earned</th>
+            <th>Worker</th><th>Models</th><th>ERC-8004</th><th>Load</th><th class="num">Jobs ✓ / ✗</th><th class="num">Earned</th>
           </tr></thead>
           <tbody id="workers-body"></tbody>
         </table>
@@ -72,7 +72,7 @@ export function dashboardPage(chain: Chain): string {
     <section class="panel" aria-labelledby="jobs-title">
       <header><h2 id="jobs-title">Job flow</h2><span class="count" id="jobs-count"></span></header>
       <div class="table-wrap">
-        <table class="jobs">
+        <table class="jobs stack">
           <thead><tr>
             <th>Job</th><th>Route</th><th class="opt">Tier</th><th>Stage</th><th class="num">Latency</th><th>Payment</th><th>Proof</th><th class="opt">Worker</th>
           </tr></thead>

@@ -17,7 +17,16 @@ const PAYMENT_TONE = {
   voided: "",
   disabled: "",
 };
-const PAYMENT_ORDER = ["settled", "settling", "verified", "unknown", "refund_due", "refunded", "voided", "disabled"];
+const PAYMENT_LABELS = {
+  settled: "Settled",
+  settling: "Settling now",
+  verified: "Paid, settles on completion",
+  unknown: "Settlement outcome unknown",
+  refund_due: "Refund due",
+  refunded: "Refunded",
+  voided: "Voided (never charged)",
+  disabled: "Unpaid (payments off)",
+};
 const MINUTE_BUCKETS = 12;
 
 const root = document.documentElement;
@@ -168,7 +177,14 @@ function renderKpis(s) {
     s.payments_mode === "disabled" ? "payments off on this coordinator" : count(settled.count) + " jobs settled",
   );
   setKpi("payouts", usd(s.money.earned_micro), "paid " + usd(s.money.paid_micro) + " · refunded " + usd(s.money.refunded_micro));
-  setKpi("outbox", count(s.outbox.pending) + " pending", s.outbox.dead ? count(s.outbox.dead) + " dead letters" : "no dead letters", s.outbox.dead > 0);
+  setKpi("outbox", count(s.outbox.pending), "pending · " + (s.outbox.dead ? count(s.outbox.dead) + " dead letters" : "no dead letters"), s.outbox.dead > 0);
+}
+
+/** A table cell: its content in one block, and its column name for the stacked phone layout. */
+function cell(label, className, ...children) {
+  const td = el("td", className, el("div", "v", ...children));
+  if (label) td.dataset.label = label;
+  return td;
 }
 
 function emptyRow(columns, text) {
@@ -183,9 +199,9 @@ function workerRow(w) {
 
   const key = el("span", "key", short(w.provider_pubkey));
   key.title = w.provider_pubkey;
-  const who = el(
-    "td",
-    "who",
+  const who = cell(
+    null,
+    "who head",
     key,
     " ",
     chip(String(w.provider_type).toLowerCase(), "info"),
@@ -194,24 +210,25 @@ function workerRow(w) {
   if (w.agent) {
     const agent = el("div", "agent", w.agent);
     agent.title = w.agent;
-    who.append(agent);
+    who.firstChild.append(agent);
   }
 
-  const models = el("td", "models");
-  for (const m of w.models) models.append(chip(m.name, m.loaded ? "loaded" : "", m.loaded ? m.name + " (loaded)" : m.name));
-  if (w.models_more > 0) models.append(el("span", "muted", "+" + count(w.models_more)));
-  if (w.models.length === 0) models.append(el("span", "muted", w.capabilities.join(" · ")));
+  const served = [];
+  for (const m of w.models) served.push(chip(m.name, m.loaded ? "loaded" : "", m.loaded ? m.name + " (loaded)" : m.name));
+  if (w.models_more > 0) served.push(el("span", "muted", "+" + count(w.models_more)));
+  if (w.models.length === 0) served.push(el("span", "muted", w.capabilities.join(" · ")));
+  const models = cell("Models", "models wide", ...served);
 
-  const identity = el("td", "opt");
-  if (w.agent_id) identity.append(chip("#" + w.agent_id, "accent", "ERC-8004 agent id, checked on-chain"), el("span", "muted", " rep " + Number(w.reputation).toFixed(1)));
-  else identity.append(el("span", "muted", "–"));
+  const identity = w.agent_id
+    ? cell("ERC-8004", null, chip("#" + w.agent_id, "accent", "ERC-8004 agent id, checked on-chain"), el("span", "muted", " rep " + Number(w.reputation).toFixed(1)))
+    : cell("ERC-8004", null, el("span", "muted", "–"));
 
   const meter = el("div", w.active >= w.slots ? "meter full" : "meter", el("span"));
   meter.firstChild.style.width = Math.min(100, Math.round((100 * w.active) / Math.max(1, w.slots))) + "%";
-  const load = el("td", "load", meter, el("small", null, count(w.active) + " / " + count(w.slots)));
+  const load = cell("Load", "load", meter, el("small", null, count(w.active) + " / " + count(w.slots)));
 
-  const record = el("td", "opt num", count(w.successes) + " / " + count(w.failures));
-  const earned = el("td", "num", usd(w.earned_micro), el("div", "muted", "paid " + usd(w.paid_micro)));
+  const record = cell("Jobs ✓ / ✗", "num", count(w.successes) + " / " + count(w.failures));
+  const earned = cell("Earned", "num", usd(w.earned_micro), el("div", "muted", "paid " + usd(w.paid_micro)));
   tr.append(who, models, identity, load, record, earned);
   return tr;
 }
@@ -229,44 +246,47 @@ function jobRow(j, fresh) {
   if (j.id) tr.dataset.id = j.id;
   tr.dataset.stage = j.stage;
 
-  const idCell = el("td", "key");
+  let id;
   if (j.id) {
-    const id = el("span", null, short(j.id));
+    id = el("span", "key", short(j.id));
     id.title = j.id;
-    idCell.append(id);
-  } else idCell.append(chip("private", "accent", "PRIVATE job: visible to its owner only"));
-
-  const route = el("td", null, j.job_type === "LLM_INFER" ? chip(j.model || "any model", "", "LLM_INFER") : el("span", null, "TASK"));
-  const tier = el("td", "opt", String(j.tier).toLowerCase());
+  } else id = chip("private", "accent", "PRIVATE job: visible to its owner only");
   const stageName = STAGES.includes(j.stage) ? j.stage : "pending";
-  const stage = el("td", null, chip(stageName, "stage-" + stageName));
-  if (j.attempts > 1) stage.append(el("span", "muted", " ×" + j.attempts));
-  if (j.reason) stage.append(el("span", "reason", j.reason));
+  const idCell = cell(null, "head", id);
 
-  const latency = el("td", "num");
-  if (j.latency_ms !== null) latency.append(duration(j.latency_ms));
+  const route = cell("Route", null, j.job_type === "LLM_INFER" ? chip(j.model || "any model", "", "LLM_INFER") : "TASK");
+  const tier = cell("Tier", "opt", String(j.tier).toLowerCase());
+  const stage = cell("Stage", null, chip(stageName, "stage-" + stageName));
+  if (j.attempts > 1) stage.firstChild.append(el("span", "muted", " ×" + j.attempts));
+  if (j.reason) stage.firstChild.append(el("span", "reason", j.reason));
+
+  let elapsed;
+  if (j.latency_ms !== null) elapsed = duration(j.latency_ms);
   else {
-    const age = el("span", "age muted");
-    age.dataset.since = String(Date.parse(j.created_at));
-    age.textContent = duration(serverNow() - Date.parse(j.created_at));
-    latency.append(age);
+    elapsed = el("span", "age muted");
+    elapsed.dataset.since = String(Date.parse(j.created_at));
+    elapsed.textContent = duration(serverNow() - Date.parse(j.created_at));
   }
+  const latency = cell("Latency", "num", elapsed);
 
-  const payment = el("td", null, chip(j.payment_state, Object.hasOwn(PAYMENT_TONE, j.payment_state) ? PAYMENT_TONE[j.payment_state] : ""), el("span", "muted", " " + usd(j.price_micro)));
+  const tone = Object.hasOwn(PAYMENT_TONE, j.payment_state) ? PAYMENT_TONE[j.payment_state] : "";
+  const payment = cell("Payment", null, chip(j.payment_state.replace("_", " "), tone), el("span", "muted", " " + usd(j.price_micro)));
 
-  const proof = el("td", "proof");
+  const proofs = [];
   if (j.id && (j.stage === "completed" || (j.stage === "failed" && j.latency_ms !== null))) {
-    proof.append(link("/" + chain + "/v1/receipts/" + encodeURIComponent(j.id), "receipt", "signed receipt, verified afresh, with its anchoring proof"));
+    proofs.push(link("/" + chain + "/v1/receipts/" + encodeURIComponent(j.id), "receipt", "signed receipt, verified afresh, with its anchoring proof"));
   }
-  if (j.anchor.state === "anchored") proof.append(explorerLink(current?.explorer.anchors, j.anchor.transaction, "anchored"));
-  else if (j.anchor.state === "batched") proof.append(el("span", "muted", "anchoring…"));
-  if (!proof.firstChild) proof.append(el("span", "muted", "–"));
+  if (j.anchor.state === "anchored") proofs.push(explorerLink(current?.explorer.anchors, j.anchor.transaction, "anchored"));
+  else if (j.anchor.state === "batched") proofs.push(el("span", "muted", "anchoring…"));
+  if (proofs.length === 0) proofs.push(el("span", "muted", "–"));
+  const proof = cell("Proof", "proof", ...proofs);
 
-  const worker = el("td", "opt key");
+  let by = el("span", "muted", "–");
   if (j.worker_pubkey) {
-    worker.textContent = short(j.worker_pubkey);
-    worker.title = j.worker_pubkey;
-  } else worker.append(el("span", "muted", "–"));
+    by = el("span", "key", short(j.worker_pubkey));
+    by.title = j.worker_pubkey;
+  }
+  const worker = cell("Worker", "opt", by);
   tr.append(idCell, route, tier, stage, latency, payment, proof, worker);
   return tr;
 }
@@ -290,11 +310,11 @@ function facts(id, entries) {
 
 function renderMoney(s) {
   const rows = [];
-  for (const state of PAYMENT_ORDER) {
+  for (const [state, label] of Object.entries(PAYMENT_LABELS)) {
     const v = s.money.by_state[state];
-    if (v) rows.push(["Jobs " + state.replace("_", " "), count(v.count), usd(v.micro)]);
+    if (v) rows.push([label, count(v.count) + " jobs", usd(v.micro)]);
   }
-  if (rows.length === 0) rows.push(["Jobs", "0", ""]);
+  if (rows.length === 0) rows.push(["Jobs", "none yet", ""]);
   rows.push(
     ["Credited to workers (" + s.money.share_percent + "% share)", usd(s.money.earned_micro), "", "sum"],
     ["Paid out to workers", usd(s.money.paid_micro), ""],
@@ -312,7 +332,7 @@ function renderOutbox(s) {
   ];
   for (const [kind, n] of Object.entries(s.outbox.by_kind)) rows.push(["· " + kind, count(n), ""]);
   rows.push(["Receipts awaiting anchoring", s.anchoring.enabled ? count(s.anchoring.unanchored) : "off", ""]);
-  rows.push(["Open streams (all viewers)", count(s.streams.streams), count(s.streams.holds) + " holds"]);
+  rows.push(["Held requests (viewers, long-polls)", count(s.streams.holds), count(s.streams.streams) + " job streams"]);
   facts("outbox-facts", rows);
 }
 

@@ -14,7 +14,7 @@ import type { LedgerStore } from "../storage/ledger-store.ts";
 import { Series } from "./series.ts";
 
 /** Money figures aggregate whole tables (jobs within retention, the ledger): refreshed this often, not every snapshot. */
-const MONEY_EVERY_MS = 10_000;
+const MONEY_EVERY_MS = 5_000;
 
 export interface SnapshotSources {
   store: DashboardStore;

@@ -120,14 +120,29 @@ tr.fresh td { animation: fresh 2.4s ease-out; }
 
 @media (max-width: 720px) {
   body { font-size: 13.5px; }
-  .opt { display: none; }
   .tagline { display: none; }
+  .status { min-width: 0; }
   .kpis { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
   .kpi { min-height: 96px; padding: 12px; }
   .kpi .value { font-size: 22px; }
-  td, th { padding: 8px; }
-  .who .agent { max-width: 22ch; }
-  .models { max-width: 18ch; }
-  .status { min-width: 0; }
+  .split { grid-template-columns: minmax(0, 1fr); }
+  /* Tables become one card per row: the first cell is its title, the others label: value lines. */
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody { display: block; }
+  table.stack tr {
+    display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); column-gap: 18px;
+    padding: 10px 14px; border-bottom: 1px solid var(--line);
+  }
+  table.stack td.head, table.stack td.wide, table.stack td.empty { grid-column: 1 / -1; }
+  table.stack tbody tr:last-child { border-bottom: 0; }
+  table.stack td { display: flex; gap: 12px; justify-content: space-between; align-items: baseline; padding: 3px 0; border: 0; text-align: right; }
+  table.stack td::before { content: attr(data-label); flex: none; color: var(--muted); font-size: 12px; text-align: left; }
+  table.stack td.head { display: block; text-align: left; padding-bottom: 6px; }
+  table.stack td.head::before, table.stack td.empty::before { content: none; }
+  table.stack td.empty { display: block; text-align: center; }
+  table.stack td.opt { display: none; }
+  table.stack .v { min-width: 0; overflow-wrap: anywhere; }
+  .who .agent, .models { max-width: none; }
+  .meter { display: inline-block; vertical-align: middle; margin: 0 8px 0 0; }
 }
 `;
