@@ -7,7 +7,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { SimWorker } from "../bench/sim-worker.ts";
+import { generateKeyPair } from "../protocol/index.ts";
 import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -130,6 +132,38 @@ describe("live dashboard in a browser", () => {
     }));
     expect(injected).toEqual({ elements: 0, scriptLinks: 0 });
     expect(dialogs).toEqual([]);
+  });
+
+  it("never lists a worker whose model name is markup: the coordinator refuses its register", async () => {
+    const key = generateKeyPair();
+    const ws = new WebSocket(`${coordinator.url.replace(/^http/, "ws")}/monad/v1/workers/ws`);
+    const frames: { type: string; code?: string }[] = [];
+    ws.on("message", (data) => frames.push(JSON.parse(data.toString()) as { type: string; code?: string }));
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const until = async (type: string) => {
+      for (let i = 0; i < 100 && !frames.some((f) => f.type === type); i++) await new Promise((r) => setTimeout(r, 20));
+      return frames.find((f) => f.type === type);
+    };
+    await until("challenge");
+    ws.send(
+      JSON.stringify({
+        type: "register",
+        provider_pubkey: key.publicKey,
+        provider_type: "DESKTOP",
+        capabilities: ["LLM_INFER"],
+        agent: HOSTILE_AGENT,
+        models: [HOSTILE_AGENT],
+      }),
+    );
+    await expect(until("error")).resolves.toMatchObject({ code: "INVALID_MESSAGE" });
+    ws.close();
+    // A snapshot later (the interval is 1.5 s) the page still does not know that key.
+    await page.waitForTimeout(1_600);
+    await expect(page.locator(`#workers-body tr[data-key="${key.publicKey}"]`).count()).resolves.toBe(0);
+    expect(await page.evaluate(() => document.body.querySelectorAll("img, script").length)).toBe(0);
   });
 
   it("switches chains in place and back", async () => {
