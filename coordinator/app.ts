@@ -16,6 +16,7 @@ import { HttpError, type Outcome } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { quote } from "./quote.ts";
 import { bodyHash, clientAddress, idempotencyKey, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { ollamaRoutes } from "./routes/ollama.ts";
 import { openAiRoutes } from "./routes/openai.ts";
 import { readSettings, SettingsError } from "./settings.ts";
@@ -162,6 +163,8 @@ function chainApi(chain: Chain): Hono<AppEnv> {
   // Foreign dialects, each its own module: OpenAI at /v1 (chat completions), Ollama at /api.
   api.route("/v1", openAiRoutes(chain));
   api.route("/api", ollamaRoutes(chain));
+  // The live dashboard: its page at /dashboard, its snapshot and stream at /v1/dashboard.
+  api.route("/", dashboardRoutes(chain));
 
   return api;
 }

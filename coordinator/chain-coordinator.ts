@@ -4,6 +4,7 @@ import {
   type Chain,
   HEARTBEAT_ACK_FRAME,
   HEARTBEAT_FRAME,
+  type DashboardSnapshot,
   type HealthResponse,
   type JobView,
   LIMITS,
@@ -17,6 +18,7 @@ import {
 } from "../protocol/index.ts";
 import { Admission, type CommitInput, type CommitOutcome } from "./admission.ts";
 import { TrustLayer } from "./chain/trust-layer.ts";
+import { DashboardFeed } from "./dashboard/feed.ts";
 import type { Env } from "./env.ts";
 import { type Failure, fail, type Outcome, ok } from "./errors.ts";
 import { type CommittedRead, HeldCalls, jobViewOutcome, type SignedCommit, tooManyWaits } from "./held-calls.ts";
@@ -29,6 +31,7 @@ import { Money } from "./payouts/money.ts";
 import { Retention } from "./retention.ts";
 import { publicSettings, readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
+import { DashboardStore } from "./storage/dashboard-store.ts";
 import type { JobRow } from "./storage/job-store.ts";
 import { migrate } from "./storage/schema.ts";
 import { Sql } from "./storage/sql.ts";
@@ -62,6 +65,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly trustLayer: TrustLayer;
   private readonly money: Money;
   private readonly held: HeldCalls;
+  private readonly dashboardFeed: DashboardFeed;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
@@ -120,6 +124,14 @@ export class ChainCoordinator extends DurableObject<Env> {
     });
     // Our workers' heartbeats are answered by the runtime, without waking (or billing) the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_FRAME, HEARTBEAT_ACK_FRAME));
+    this.dashboardFeed = new DashboardFeed({
+      store: new DashboardStore(this.sql),
+      ledger: this.money.ledger,
+      listeners: this.listeners,
+      chain: () => this.chain(),
+      settings: () => this.settings(),
+      anchorExplorer: () => readSettings(this.env, "monad").money.explorerTxUrl,
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       const stored = this.sql.first<{ value: string }>("SELECT value FROM meta WHERE key = 'chain'")?.value;
@@ -234,6 +246,12 @@ export class ChainCoordinator extends DurableObject<Env> {
   async workerAccount(chain: Chain, pubkey: string): Promise<WorkerAccount> {
     this.bind(chain);
     return this.money.earnings.account(pubkey, this.network());
+  }
+
+  /** `GET /v1/dashboard`: workers, job flow, throughput, money and outbox health in one bounded snapshot. */
+  async dashboard(chain: Chain): Promise<DashboardSnapshot> {
+    this.bind(chain);
+    return this.dashboardFeed.snapshot();
   }
 
   async workers(chain: Chain): Promise<WorkersResponse> {
@@ -393,6 +411,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     if (chain && (CHAINS as readonly string[]).includes(chain)) this.bind(chain as Chain);
     const addr = url.searchParams.get("addr") ?? "unknown";
     if (url.pathname === "/ws") return this.acceptWorker(addr, url.searchParams.get("host") ?? "");
+    if (url.pathname === "/dashboard/events") return this.dashboardFeed.stream(addr);
     if (url.pathname === "/events") {
       const h = request.headers;
       const user = h.get("x-dispatch-viewer");

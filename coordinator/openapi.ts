@@ -5,6 +5,7 @@ import {
   ChatCompletionRequest,
   CommitBody,
   CommitResponse,
+  DashboardSnapshot,
   ErrorBody,
   HealthResponse,
   JobView,
@@ -120,6 +121,25 @@ export const OPERATIONS: readonly Operation[] = [
     path: "/v1/models",
     summary: "LLM models online workers serve now (OpenAI list shape, with worker and loaded counts)",
     response: ModelsResponse,
+  },
+  {
+    method: "get",
+    path: "/v1/dashboard",
+    summary:
+      "The live dashboard's snapshot: workers online (load, models, ERC-8004 identity, earnings), the 50 latest jobs (stage, latency, payment, receipt anchoring), queue depth, throughput and latency per 5 s over 5 minutes, payments and payouts, outbox health. Bounded: at most 200 workers listed (the rest counted)",
+    response: DashboardSnapshot,
+  },
+  {
+    method: "get",
+    path: "/v1/dashboard/events",
+    summary:
+      "Server-Sent Events of the dashboard: a `snapshot` event (as GET /v1/dashboard) every 1.5 s when something changed, a `ping` when nothing did for 15 s. Holds one of the client address's long-poll slots while open",
+  },
+  {
+    method: "get",
+    path: "/dashboard",
+    summary:
+      "The live dashboard page (HTML; switches between chains; bare /dashboard is Monad). Its script and stylesheet are /dashboard/app.js and /dashboard/app.css",
   },
   { method: "get", path: "/v1/openapi.json", summary: "This document" },
   {

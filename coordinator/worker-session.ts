@@ -195,6 +195,7 @@ export class WorkerSessions {
         offerAfter: verified ? 0 : now + LIMITS.unverifiedFirstOfferMs,
         now,
       });
+      this.life.workers.describe(a.sid, msg.agent ?? null);
       this.life.sockets.registered(a.sid);
       // Only a signed register names where earnings go: the signature covers the address.
       if (verified && msg.payout_address !== undefined) {

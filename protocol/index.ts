@@ -3,6 +3,7 @@ export * from "./answer-proof.ts";
 export * from "./chains.ts";
 export * from "./chat.ts";
 export * from "./crypto.ts";
+export * from "./dashboard.ts";
 export * from "./encoding.ts";
 export * from "./enums.ts";
 export * from "./errors.ts";

@@ -247,6 +247,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS transfers_open ON transfers(state, created_at);
   CREATE UNIQUE INDEX IF NOT EXISTS transfers_refund ON transfers(job_id) WHERE kind = 'refund';
   `,
+  // v6: the live dashboard. What a worker says it is (`agent`, shown as text, never trusted),
+  // and indexes so a snapshot every second or two reads recent jobs and dead letters by seek.
+  `
+  ALTER TABLE connections ADD COLUMN agent TEXT;
+  CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
+  CREATE INDEX IF NOT EXISTS outbox_dead ON outbox(dead_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -105,6 +105,11 @@ export class WorkerStore {
     this.setRoutes(args.socketId, args.routes);
   }
 
+  /** What the worker says it runs (`agent` in its register): free text for the dashboard, never used for a decision. */
+  describe(socketId: string, agent: string | null): void {
+    this.sql.run("UPDATE connections SET agent = ? WHERE socket_id = ?", agent, socketId);
+  }
+
   /** Replaces what one socket serves (register, or a `models_update`). */
   setRoutes(socketId: string, routes: readonly WorkerRoute[]): void {
     this.sql.run("DELETE FROM connection_routes WHERE socket_id = ?", socketId);
