@@ -9,8 +9,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            // Bounds small enough for a test to reach them.
-            miniflare: { bindings: { MAX_SOCKETS_PER_ADDRESS: "40", SSE_BUFFER_BYTES: "131072" } },
+            // Bounds small enough for a test to reach them. Every TASK job is spot-checked, which
+            // only touches tests whose workers name a `task_engine` (coordinator/test/audits.test.ts).
+            miniflare: { bindings: { MAX_SOCKETS_PER_ADDRESS: "40", SSE_BUFFER_BYTES: "131072", AUDIT_SAMPLE_PERCENT: "100" } },
           }),
         ],
         test: {

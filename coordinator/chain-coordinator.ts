@@ -2,9 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import {
   CHAINS,
   type Chain,
+  type DashboardSnapshot,
   HEARTBEAT_ACK_FRAME,
   HEARTBEAT_FRAME,
-  type DashboardSnapshot,
   type HealthResponse,
   type JobView,
   LIMITS,
@@ -17,6 +17,7 @@ import {
   type WorkersResponse,
 } from "../protocol/index.ts";
 import { Admission, type CommitInput, type CommitOutcome } from "./admission.ts";
+import { SpotChecks } from "./audits/spot-checks.ts";
 import { TrustLayer } from "./chain/trust-layer.ts";
 import { DashboardFeed } from "./dashboard/feed.ts";
 import type { Env } from "./env.ts";
@@ -66,6 +67,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly money: Money;
   private readonly held: HeldCalls;
   private readonly dashboardFeed: DashboardFeed;
+  private readonly spotChecks: SpotChecks;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
@@ -102,8 +104,17 @@ export class ChainCoordinator extends DurableObject<Env> {
       () => this.settings().limits.retentionMs,
       () => this.settings().onchain?.receiptAnchor != null,
     );
+    this.spotChecks = new SpotChecks({
+      life: this.life,
+      samplePercent: () => this.settings().auditSamplePercent,
+      credit: (pubkey, runJobId, now) => this.money.earnings.creditAudit(pubkey, runJobId, now),
+      blame: (pubkey, jobId, outputHash, now) => this.trustLayer.onAuditLost(pubkey, jobId, outputHash, now),
+    });
     this.life.hooks = {
-      jobFinished: (job, success, outputHash, now) => this.trustLayer.onJobFinished(job, success, outputHash, now),
+      jobFinished: (job, success, outputHash, now) => {
+        this.trustLayer.onJobFinished(job, success, outputHash, now);
+        this.spotChecks.onJobFinished(job, success, outputHash, now);
+      },
       deadlines: () => [this.trustLayer.nextBatchAt(), this.retention.nextAt()],
       jobMoved: (job, now) => this.money.earnings.onJobMoved(job, now),
     };
@@ -214,6 +225,7 @@ export class ChainCoordinator extends DurableObject<Env> {
         mode: settings.payments.mode,
         facilitator: settings.payments.facilitatorUrl,
       },
+      audits: { sample_percent: settings.auditSamplePercent, ...this.life.audits.stats() },
       outbox_pending: this.life.outbox.pendingCount(),
       outbox_dead: this.life.outbox.deadCount(),
       sockets: this.life.sockets.total(),
@@ -273,7 +285,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     this.bind(input.chain);
     const spent = this.spend(input.caller.auth);
     if ("status" in spent) return spent;
-    let job = this.life.jobs.get(input.jobId);
+    let job = this.life.jobs.seekerJob(input.jobId);
     const denied = this.readDenied(job, spent.user);
     if (denied) return denied;
     if (job && input.waitMs > 0 && !isTerminal(job)) {
@@ -284,7 +296,7 @@ export class ChainCoordinator extends DurableObject<Env> {
       } finally {
         release();
       }
-      job = this.life.jobs.get(input.jobId);
+      job = this.life.jobs.seekerJob(input.jobId);
     }
     if (!job) return fail(404, "job_not_found", "Job not found");
     return jobViewOutcome(job, this.life, this.network());
@@ -318,7 +330,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     this.bind(input.chain);
     const spent = this.spend(input.caller.auth);
     if ("status" in spent) return spent;
-    const job = this.life.jobs.get(input.jobId);
+    const job = this.life.jobs.seekerJob(input.jobId);
     const denied = this.readDenied(job, spent.user);
     if (denied) return denied;
     const stored = job ? this.life.jobs.receipt(job.id) : undefined;
@@ -461,7 +473,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   private events(jobId: string, caller: Caller, lastEventId: number | null): Response {
     const spent = this.spend(caller.auth);
     if ("status" in spent) return Response.json(spent.error, { status: spent.status });
-    const job = this.life.jobs.get(jobId);
+    const job = this.life.jobs.seekerJob(jobId);
     const denied = this.readDenied(job, spent.user);
     if (denied && !denied.ok) return Response.json(denied.error, { status: denied.status });
     if (!job) return Response.json({ error: "job_not_found", message: "Job not found" }, { status: 404 });

@@ -141,7 +141,10 @@ export class Completions {
       return;
     }
     const outputHash = hashOutput(output);
-    const failure = workerFailure(output);
+    const reported = workerFailure(output);
+    // An audit run's input error is its answer: the job it checks completed on the same payload,
+    // and one engine must say the same thing about it on every worker.
+    const failure = job.audit_of !== null && reported?.kind === "input" ? null : reported;
     const saveReceipt = () => this.life.jobs.saveReceipt({ ...signed.receipt, signature: signed.signature, job_id: job.id }, now);
     const after = this.life.transaction((): JobRow | undefined => {
       this.life.partials.delete(job.id);
@@ -195,6 +198,8 @@ export class Completions {
     send(ws, { type: "job_complete_ack", job_id: job.id, status: "accepted" });
     this.life.announce(after);
     if (after?.status === "pending") this.life.offerJobs([after.id], now);
+    // Audit runs the completion started (a sampled job, a dispute's third run).
+    this.life.flushOffers(now);
     this.life.fillWorkers([a.sid], now);
   }
 

@@ -137,7 +137,7 @@ export class HeldCalls {
 
 /** The job as `GET /v1/jobs/{id}` answers it, with `PAYMENT-RESPONSE` once its payment settled. */
 export function jobViewOutcome(job: JobRow, life: Lifecycle, network: string): Outcome<JobView> {
-  const view = ok(toJobView(job, life.jobs.receipt(job.id), network));
+  const view = ok(toJobView(job, life.jobs.receipt(job.id), network, life.audits.view(job.id)));
   if (job.payment_state === "settled" && job.payment_tx && job.payment_ref) {
     view.headers = paymentResponseHeaders(job.payment_tx, network, life.payments.payer(job.payment_ref));
   }

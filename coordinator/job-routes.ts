@@ -13,6 +13,19 @@ export interface WorkerRoute {
 }
 
 const MODEL_ROUTE = "LLM_INFER:";
+const AUDIT_ROUTE = "TASK@";
+
+/**
+ * The route of spot-check audit runs of TASK jobs made with `engine`: only verified workers that
+ * run that very engine serve it, since only equal engines promise byte-identical outputs.
+ */
+export function auditRoute(engine: string): string {
+  return `${AUDIT_ROUTE}${engine}`;
+}
+
+export function isAuditRoute(route: string): boolean {
+  return route.startsWith(AUDIT_ROUTE);
+}
 
 export function modelRoute(model: string): string {
   return `${MODEL_ROUTE}${modelKey(model)}`;
@@ -23,12 +36,15 @@ export function jobRoute(body: CommitBody): string {
   return model === undefined || model.length === 0 ? body.job_type : modelRoute(model);
 }
 
+/** `auditEngine`: the TASK engine of a verified worker, which may then audit other workers' TASK jobs. */
 export function workerRoutes(
   capabilities: readonly JobType[],
   models: readonly string[] = [],
   loaded: readonly string[] = [],
+  auditEngine: string | null = null,
 ): WorkerRoute[] {
   const routes: WorkerRoute[] = capabilities.map((c) => ({ route: c, loaded: false }));
+  if (auditEngine !== null && capabilities.includes("TASK")) routes.push({ route: auditRoute(auditEngine), loaded: false });
   if (!capabilities.includes("LLM_INFER")) return routes;
   const loadedKeys = new Set(loaded.map(modelKey));
   const seen = new Set<string>();

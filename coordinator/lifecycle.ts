@@ -1,7 +1,9 @@
 import { type FailureReason, type JobAssignMessage, type JobEvent, LIMITS } from "../protocol/index.ts";
+import { isAuditRoute } from "./job-routes.ts";
 import type { Listeners } from "./listeners.ts";
 import { pickBest } from "./matching.ts";
 import { closeQuietly, send, socketTag } from "./sockets.ts";
+import { AuditStore } from "./storage/audit-store.ts";
 import { type JobRow, JobStore, wireStatus } from "./storage/job-store.ts";
 import { NonceStore } from "./storage/nonce-store.ts";
 import { OutboxStore } from "./storage/outbox-store.ts";
@@ -70,11 +72,14 @@ export class Lifecycle {
   readonly sockets: SocketStore;
   readonly nonces: NonceStore;
   readonly partials: PartialStore;
+  readonly audits: AuditStore;
   private readonly ctx: DurableObjectState;
   private readonly listeners: Listeners;
   private readonly options: () => LifecycleOptions;
   private readonly sql: Sql;
   private alarmAt: number | null = null;
+  /** Jobs created inside a transaction (audit runs), offered once it has committed. */
+  private readonly toOffer: string[] = [];
   hooks: LifecycleHooks = { jobFinished: () => {}, deadlines: () => [], jobMoved: () => {} };
 
   constructor(ctx: DurableObjectState, sql: Sql, listeners: Listeners, options: () => LifecycleOptions) {
@@ -88,6 +93,7 @@ export class Lifecycle {
     this.sockets = new SocketStore(sql);
     this.nonces = new NonceStore(sql);
     this.partials = new PartialStore(sql);
+    this.audits = new AuditStore(sql);
     this.listeners = listeners;
     this.options = options;
   }
@@ -112,6 +118,16 @@ export class Lifecycle {
       }
       return claims;
     }, now);
+  }
+
+  /** Inside a transaction: offer this new job once the transaction has committed (`flushOffers`). */
+  offerLater(jobId: string): void {
+    this.toOffer.push(jobId);
+  }
+
+  /** Offers the jobs `offerLater` collected. Ids whose transaction rolled back are no longer pending and are skipped. */
+  flushOffers(now = Date.now()): void {
+    this.offerJobs(this.toOffer.splice(0), now);
   }
 
   /** Worker-driven matching: each socket's free slots take the oldest jobs it can serve. */
@@ -161,6 +177,8 @@ export class Lifecycle {
     const verified = conn.verified === 1;
     const publicOk = verified || this.options().allowUnverifiedWorkers;
     const routes = this.workers.routes(sid);
+    const jobRoutes = routes.filter((r) => !isAuditRoute(r));
+    const auditRoutes = routes.filter(isAuditRoute);
     const claims: Claim[] = [];
     for (let free = this.workers.freeSlots(sid); free > 0; free--) {
       let oldest: JobRow | undefined;
@@ -169,8 +187,10 @@ export class Lifecycle {
           oldest = job;
         }
       };
-      if (publicOk) for (const route of routes) consider(this.jobs.oldestPublic(route, conn.pubkey));
+      if (publicOk) for (const route of jobRoutes) consider(this.jobs.oldestPublic(route, conn.pubkey));
       if (verified) consider(this.jobs.oldestPrivate(conn.pubkey, sid));
+      // Audit runs take only a slot no seeker's job wants: checking work never delays work.
+      if (!oldest) for (const route of auditRoutes) consider(this.jobs.oldestPublic(route, conn.pubkey));
       const claim = oldest ? this.claim(oldest, sid, conn.pubkey, now) : undefined;
       if (!claim) break;
       claims.push(claim);

@@ -88,6 +88,7 @@ export class Retention {
       this.sql.run("DELETE FROM receipts WHERE job_id = ?", id);
       this.sql.run("DELETE FROM payments WHERE job_id = ?", id);
       this.sql.run("DELETE FROM partial_completions WHERE job_id = ?", id);
+      this.life.audits.delete(id);
       this.sql.run("DELETE FROM jobs WHERE id = ?", id);
     }
     return ids.length;

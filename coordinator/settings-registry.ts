@@ -168,6 +168,11 @@ export const SETTINGS = {
     default: "true",
     doc: "Accept reference workers that register without signing the challenge, for PUBLIC jobs only. Turn off once your fleet signs.",
   }),
+  AUDIT_SAMPLE_PERCENT: define(percent, {
+    area: "workers",
+    default: "5",
+    doc: 'Share of completed PUBLIC TASK jobs re-run on a second worker with the same engine and compared (spot-check audits; README, "Spot-check audits"). 0 turns audits off.',
+  }),
   PAYMENTS_MODE: define(oneOf(["disabled", "x402"]), {
     area: "payments",
     default: "disabled",

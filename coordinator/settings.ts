@@ -71,6 +71,8 @@ export interface MoneySettings {
 
 export interface Settings {
   allowUnverifiedWorkers: boolean;
+  /** Percent of completed PUBLIC TASK jobs that are spot-checked on a second worker. */
+  auditSamplePercent: number;
   limits: AbuseLimits;
   money: MoneySettings;
   payments: PaymentSettings;
@@ -100,6 +102,7 @@ function parseSettings(env: SettingVars, chain: Chain): Settings {
   for (const name of settingsOf(chain)) setting(env, name);
   return {
     allowUnverifiedWorkers: setting(env, "ALLOW_UNVERIFIED_WORKERS"),
+    auditSamplePercent: setting(env, "AUDIT_SAMPLE_PERCENT"),
     limits: readLimits(env),
     money: readMoney(env, chain),
     payments: readPayments(env, chain),

@@ -178,6 +178,7 @@ export class WorkerSessions {
     const allowed = PROVIDER_CAPABILITIES[msg.provider_type];
     const capabilities = [...new Set(msg.capabilities.filter((c) => allowed.includes(c)))];
     const slots = Math.min(msg.slots ?? 1, LIMITS.maxWorkerSlots);
+    const taskEngine = capabilities.includes("TASK") ? (msg.task_engine ?? null) : null;
     this.life.transaction(() => {
       this.life.workers.removeConnection(a.sid);
       this.life.workers.register({
@@ -185,7 +186,8 @@ export class WorkerSessions {
         pubkey: msg.provider_pubkey,
         providerType: msg.provider_type,
         capabilities,
-        routes: workerRoutes(capabilities, msg.models, msg.loaded_models),
+        // Only a key that proved itself audits others: a verdict against a worker must rest on accountable keys.
+        routes: workerRoutes(capabilities, msg.models, msg.loaded_models, verified ? taskEngine : null),
         verified,
         slots,
         agentId,
@@ -193,6 +195,7 @@ export class WorkerSessions {
         // Reference workers attach their job handler only after their own start-up steps, so
         // an offer in the same breath as the ack would be dropped: give them the reference's 2 s.
         offerAfter: verified ? 0 : now + LIMITS.unverifiedFirstOfferMs,
+        taskEngine,
         now,
       });
       this.life.workers.describe(a.sid, msg.agent ?? null);
@@ -224,7 +227,8 @@ export class WorkerSessions {
     const conn = this.life.workers.connection(a.sid);
     if (!conn) return;
     const capabilities = JSON.parse(conn.capabilities) as JobType[];
-    this.life.workers.setRoutes(a.sid, workerRoutes(capabilities, msg.models, msg.loaded_models));
+    const auditEngine = conn.verified === 1 ? conn.task_engine : null;
+    this.life.workers.setRoutes(a.sid, workerRoutes(capabilities, msg.models, msg.loaded_models, auditEngine));
     this.life.fillWorkers([a.sid], now);
   }
 

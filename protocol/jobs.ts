@@ -128,6 +128,25 @@ export const ReceiptView = Receipt.extend({
 });
 export type ReceiptView = z.infer<typeof ReceiptView>;
 
+/**
+ * A spot-check of a completed TASK job (README, "Spot-check audits"): another worker with the
+ * same engine ran the same payload. `none`: not sampled (or no run could be had); `pending`: the
+ * audit run is under way; `agreed`: byte-identical output; `disputed`: the outputs differed and a
+ * third worker's run decides (`upheld`). The result and the payment are never changed by an audit.
+ */
+export const AuditView = z.object({
+  state: z.enum(["none", "pending", "agreed", "disputed"]),
+  /** The auditing worker's key (the one holding the run while `pending`). */
+  auditor: z.string().nullable(),
+  /** Whether the auditor's output hash equals this job's; null until it answered. */
+  match: z.boolean().nullable(),
+  /** `disputed`: the third worker's key. */
+  referee: z.string().nullable().optional(),
+  /** `disputed`: the third run sided with this job's output (true), with the auditor's (false), or neither or not yet (null). */
+  upheld: z.boolean().nullable().optional(),
+});
+export type AuditView = z.infer<typeof AuditView>;
+
 export const JobView = z.object({
   id: z.string(),
   status: JobStatus,
@@ -143,6 +162,8 @@ export const JobView = z.object({
   created_at: z.string(),
   assigned_at: z.string().nullable(),
   completed_at: z.string().nullable(),
+  /** Absent from coordinators older than spot-check audits. */
+  audit: AuditView.optional(),
 });
 export type JobView = z.infer<typeof JobView>;
 
@@ -204,6 +225,22 @@ export const HealthResponse = z.object({
   }),
   allow_unverified_workers: z.boolean(),
   onchain: z.object({ enabled: z.boolean(), reputation_registry: z.string().nullable(), receipt_anchor: z.string().nullable() }),
+  /**
+   * Spot-check audits over the retention window: the sample rate, audits started, under way,
+   * agreed, disputed (of which `overturned`: the third run sided against the checked job), and
+   * abandoned (no run could be had). Absent from older coordinators.
+   */
+  audits: z
+    .object({
+      sample_percent: z.number(),
+      run: z.number().int(),
+      pending: z.number().int(),
+      agreed: z.number().int(),
+      disputed: z.number().int(),
+      overturned: z.number().int(),
+      abandoned: z.number().int(),
+    })
+    .optional(),
   /** Every non-secret setting this chain uses, with its effective value (defaults applied; null = unset). */
   settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())])),
 });
@@ -256,6 +293,8 @@ export const WorkerAccount = z.object({
   earned_micro: z.number().int(),
   paid_micro: z.number().int(),
   pending_micro: z.number().int(),
+  /** Of `earned_micro`, what spot-check audits earned (absent from older coordinators). */
+  audit_micro: z.number().int().optional(),
   payouts: z.array(
     z.object({
       id: z.string(),

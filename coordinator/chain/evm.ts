@@ -63,10 +63,11 @@ export class Evm {
   /**
    * Feedback for several jobs at once: every transaction is signed with consecutive nonces and
    * sent before any receipt is awaited, so N jobs cost about one block, not 2N. Each job gets
-   * two tagged entries: success (100 or 0) and the response time. Returns the first transaction
-   * of each job's feedback, in order.
+   * two tagged entries: success (100 or 0) and the response time (none when `responseMs` is null:
+   * an audit verdict says nothing about speed). Returns the first transaction of each job's
+   * feedback, in order.
    */
-  giveFeedbackBatch(items: readonly { agentId: bigint; success: boolean; responseMs: number; hash: Hex32 }[]): Promise<string[]> {
+  giveFeedbackBatch(items: readonly { agentId: bigint; success: boolean; responseMs: number | null; hash: Hex32 }[]): Promise<string[]> {
     return this.serialize(async () => {
       let nonce = await this.publicClient.getTransactionCount({ address: this.account.address, blockTag: "pending" });
       const send = (agentId: bigint, value: bigint, tag1: string, hash: Hex32) =>
@@ -84,7 +85,9 @@ export class Evm {
       for (const item of items) {
         const first = await send(item.agentId, item.success ? 100n : 0n, REPUTATION_TAG, item.hash);
         firsts.push(first);
-        all.push(first, await send(item.agentId, BigInt(Math.max(0, Math.round(item.responseMs))), "responseTime", item.hash));
+        all.push(first);
+        if (item.responseMs !== null)
+          all.push(await send(item.agentId, BigInt(Math.max(0, Math.round(item.responseMs))), "responseTime", item.hash));
       }
       const receipts = await Promise.all(
         all.map((hash) => this.publicClient.waitForTransactionReceipt({ hash: hash as `0x${string}`, timeout: 30_000 })),

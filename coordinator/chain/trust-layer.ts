@@ -16,9 +16,12 @@ export type IdentityCheck = "linked" | "not_linked" | "unavailable" | "disabled"
 interface FeedbackBody {
   agentId: string;
   success: boolean;
-  responseMs: number;
+  /** Null: no response-time entry (audit verdicts). */
+  responseMs: number | null;
   hash: Hex32;
   pubkey: string;
+  /** The job the feedback is about, when the outbox ref is not the job id (audit verdicts). */
+  jobId?: string;
 }
 
 /**
@@ -82,6 +85,19 @@ export class TrustLayer {
       pubkey: job.worker_pubkey,
     };
     this.life.outbox.enqueue("feedback", job.id, now, body);
+  }
+
+  /**
+   * Negative feedback for a worker whose output a spot-check audit outvoted, on the job it got
+   * wrong: its own outbox item (the job's ordinary feedback may have gone out already). Call
+   * inside the audit's transaction.
+   */
+  onAuditLost(pubkey: string, jobId: string, outputHash: string, now: number): void {
+    if (!this.enabled) return;
+    const agentId = this.life.workers.agentId(pubkey);
+    if (!agentId) return;
+    const body: FeedbackBody = { agentId, success: false, responseMs: null, hash: `0x${outputHash}`, pubkey, jobId };
+    this.life.outbox.enqueue("feedback", `audit:${jobId}`, now, body);
   }
 
   /** Seals a batch when enough receipts wait, or the oldest has waited the interval. */
@@ -153,7 +169,13 @@ export class TrustLayer {
       const conn = this.life.workers.connectionByPubkey(bodies[i]?.pubkey ?? "");
       const ws = conn ? this.life.socket(conn.socket_id) : undefined;
       if (ws && tx)
-        send(ws, { type: "feedback_posted", job_id: row.ref, tx_hash: tx, network: NETWORKS.monad, explorer_url: this.explorer(tx) });
+        send(ws, {
+          type: "feedback_posted",
+          job_id: bodies[i]?.jobId ?? row.ref,
+          tx_hash: tx,
+          network: NETWORKS.monad,
+          explorer_url: this.explorer(tx),
+        });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { WorkerAccount } from "../../protocol/index.ts";
+import { priceMicroUsd, type WorkerAccount } from "../../protocol/index.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { MoneySettings } from "../settings.ts";
 import type { JobRow } from "../storage/job-store.ts";
@@ -36,6 +36,20 @@ export class Earnings {
     if (share > 0 && this.ledger.credit(job.worker_pubkey, job.id, share, now)) this.lane.kick(now);
   }
 
+  /**
+   * What one spot-check run earns: the worker share of a CHEAP TASK (900 micro-USD at 90 %), paid
+   * by the coordinator out of its fees. The seeker of the checked job never pays for it.
+   */
+  auditCreditMicro(): number {
+    return Math.floor((priceMicroUsd("CHEAP", "TASK") * this.settings().workerSharePercent) / 100);
+  }
+
+  /** Call inside the audit's transaction: credits a run whose output the verdict agrees with. */
+  creditAudit(pubkey: string, runJobId: string, now: number): void {
+    const amount = this.auditCreditMicro();
+    if (amount > 0 && this.ledger.credit(pubkey, runJobId, amount, now, "audit")) this.lane.kick(now);
+  }
+
   account(pubkey: string, network: string): WorkerAccount {
     const balance = this.ledger.balance(pubkey);
     const template = this.settings().explorerTxUrl;
@@ -48,6 +62,7 @@ export class Earnings {
       earned_micro: balance.earned,
       paid_micro: balance.paid,
       pending_micro: balance.unpaid + balance.in_flight,
+      audit_micro: this.ledger.auditCredits(pubkey),
       payouts: this.ledger.transfersOf(pubkey, 20).map((t) => ({
         id: t.transfer_id,
         amount_micro: t.amount_micro,

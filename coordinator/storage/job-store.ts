@@ -1,4 +1,5 @@
 import {
+  type AuditView,
   type FailureReason,
   formatPrice,
   type JobStage,
@@ -49,6 +50,8 @@ export interface JobRow {
   /** No re-queue outlives this: the job's whole life is bounded. */
   expires_at: number;
   refund_tx: string | null;
+  /** Set on spot-check audit runs: the job they re-run. Such jobs are internal: unpaid, unlisted, outside every quota. */
+  audit_of: string | null;
 }
 
 export interface ReceiptRow {
@@ -79,6 +82,8 @@ export interface NewJob {
   route: string;
   signed: boolean;
   clientAddr: string | null;
+  /** An audit run of this job (internal). */
+  auditOf?: string;
 }
 
 /** Job rows: every lifecycle transition is one guarded UPDATE, so a stale caller changes nothing. */
@@ -91,8 +96,8 @@ export class JobStore {
   insert(job: NewJob): void {
     this.sql.run(
       `INSERT INTO jobs (id, job_type, policy, privacy_class, user_id, payload, status, price_micro, payment_state, payment_ref,
-        idempotency_key, request_hash, created_at, queue_deadline, route, signed, client_addr, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        idempotency_key, request_hash, created_at, queue_deadline, route, signed, client_addr, expires_at, audit_of)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       job.id,
       job.jobType,
       job.tier,
@@ -110,11 +115,25 @@ export class JobStore {
       job.signed ? 1 : 0,
       job.clientAddr,
       job.now + LIMITS.maxJobLifetimeSeconds * 1000,
+      job.auditOf ?? null,
     );
   }
 
   get(id: string): JobRow | undefined {
     return this.sql.first<JobRow>("SELECT * FROM jobs WHERE id = ?", id);
+  }
+
+  /** A job as seekers may see it: audit runs are the coordinator's own and read as not found. */
+  seekerJob(id: string): JobRow | undefined {
+    return this.sql.first<JobRow>("SELECT * FROM jobs WHERE id = ? AND audit_of IS NULL", id);
+  }
+
+  /** Audit runs waiting or running: they are bounded, so audits never crowd out seekers' work. */
+  auditRunsInFlight(): number {
+    return (
+      this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'assigned') AND audit_of IS NOT NULL")?.n ??
+      0
+    );
   }
 
   byIdempotencyKey(userId: string, key: string): JobRow | undefined {
@@ -129,7 +148,7 @@ export class JobStore {
   activeForUser(userId: string, signed: boolean): number {
     return (
       this.sql.first<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND signed = ? AND status IN ('pending', 'assigned', 'settling')",
+        "SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND signed = ? AND status IN ('pending', 'assigned', 'settling') AND audit_of IS NULL",
         userId,
         signed ? 1 : 0,
       )?.n ?? 0
@@ -140,7 +159,7 @@ export class JobStore {
   activeUnsignedForAddress(addr: string): number {
     return (
       this.sql.first<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM jobs WHERE client_addr = ? AND signed = 0 AND status IN ('pending', 'assigned', 'settling')",
+        "SELECT COUNT(*) AS n FROM jobs WHERE client_addr = ? AND signed = 0 AND status IN ('pending', 'assigned', 'settling') AND audit_of IS NULL",
         addr,
       )?.n ?? 0
     );
@@ -180,9 +199,10 @@ export class JobStore {
     return this.sql.all<JobRow>("SELECT * FROM jobs WHERE worker_socket = ? AND status = 'assigned'", socketId);
   }
 
+  /** Seekers' jobs waiting and running (audit runs are counted with the audits). */
   counts(): { pending: number; assigned: number } {
     const rows = this.sql.all<{ status: string; n: number }>(
-      "SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'assigned') GROUP BY status",
+      "SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'assigned') AND audit_of IS NULL GROUP BY status",
     );
     const get = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
     return { pending: get("pending"), assigned: get("assigned") };
@@ -409,7 +429,7 @@ export function wireStatus(stage: JobStage): JobStatus {
   return stage === "settling" ? "assigned" : stage;
 }
 
-export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network: string): JobView {
+export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network: string, audit?: AuditView): JobView {
   return {
     id: job.id,
     status: wireStatus(job.status),
@@ -444,5 +464,6 @@ export function toJobView(job: JobRow, receipt: ReceiptRow | undefined, network:
     created_at: iso(job.created_at) ?? "",
     assigned_at: iso(job.assigned_at),
     completed_at: iso(job.completed_at),
+    ...(audit && { audit }),
   };
 }

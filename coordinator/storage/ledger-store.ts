@@ -1,6 +1,8 @@
 import type { Sql } from "./sql.ts";
 
 export type TransferKind = "payout" | "refund";
+/** `earning`: a worker's share of a settled job. `audit`: the coordinator pays a spot-check run (from its fee). */
+export type CreditKind = "earning" | "audit";
 /**
  * `created`: decided, nothing signed. `signed`: the signed transaction is stored before it is
  * broadcast, so every retry sends that very transaction and never a second one; only once the
@@ -45,17 +47,25 @@ export class LedgerStore {
     this.sql = sql;
   }
 
-  /** Credits a worker for one settled job; a job is credited once, whatever calls this again. */
-  credit(pubkey: string, jobId: string, amountMicro: number, now: number): boolean {
+  /** Credits a worker for one job; a job is credited once per kind, whatever calls this again. */
+  credit(pubkey: string, jobId: string, amountMicro: number, now: number, kind: CreditKind = "earning"): boolean {
     return (
       this.sql.run(
-        `INSERT INTO ledger (pubkey, job_id, kind, amount_micro, created_at) VALUES (?, ?, 'earning', ?, ?)
+        `INSERT INTO ledger (pubkey, job_id, kind, amount_micro, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(job_id, kind) DO NOTHING`,
         pubkey,
         jobId,
+        kind,
         amountMicro,
         now,
       ) === 1
+    );
+  }
+
+  /** What a worker was credited for audit runs. */
+  auditCredits(pubkey: string): number {
+    return (
+      this.sql.first<{ n: number | null }>("SELECT SUM(amount_micro) AS n FROM ledger WHERE pubkey = ? AND kind = 'audit'", pubkey)?.n ?? 0
     );
   }
 

@@ -254,6 +254,32 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
   CREATE INDEX IF NOT EXISTS outbox_dead ON outbox(dead_at);
   `,
+  // v7: spot-check audits. Each connection's TASK engine (audits route only to the same engine),
+  // audit runs as internal jobs naming the job they check (`audit_of`), and one audit per
+  // checked job with the output hashes of its runs.
+  `
+  ALTER TABLE connections ADD COLUMN task_engine TEXT;
+  ALTER TABLE jobs ADD COLUMN audit_of TEXT;
+  CREATE INDEX IF NOT EXISTS jobs_audit_runs ON jobs(audit_of) WHERE audit_of IS NOT NULL;
+
+  CREATE TABLE IF NOT EXISTS audits (
+    job_id TEXT PRIMARY KEY,
+    engine TEXT NOT NULL,
+    original_pubkey TEXT NOT NULL,
+    original_hash TEXT NOT NULL,
+    auditor_job TEXT NOT NULL,
+    auditor_pubkey TEXT,
+    auditor_hash TEXT,
+    referee_job TEXT,
+    referee_pubkey TEXT,
+    referee_hash TEXT,
+    state TEXT NOT NULL,
+    culprit TEXT,
+    created_at INTEGER NOT NULL,
+    decided_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS audits_by_state ON audits(state);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,6 +15,8 @@ export interface ConnectionRow {
   /** Jobs are offered only from this time on (a grace for reference workers); 0 once offered. */
   offer_after: number;
   addr: string;
+  /** `TASK_ENGINE_VERSION` the worker named at register (null: none, or a reference worker). */
+  task_engine: string | null;
 }
 
 /** A registered socket that could take a job now, with what matching scores it on. */
@@ -74,6 +76,7 @@ export class WorkerStore {
     agentId: string | null;
     addr: string;
     offerAfter: number;
+    taskEngine: string | null;
     now: number;
   }): void {
     this.sql.run(
@@ -89,8 +92,9 @@ export class WorkerStore {
     );
     if (args.verified) this.sql.run("UPDATE workers SET proven = 1 WHERE pubkey = ?", args.pubkey);
     this.sql.run(
-      `INSERT INTO connections (socket_id, pubkey, provider_type, capabilities, verified, slots, connected_at, last_seen, offer_after, addr)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO connections (socket_id, pubkey, provider_type, capabilities, verified, slots, connected_at, last_seen, offer_after, addr,
+         task_engine)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       args.socketId,
       args.pubkey,
       args.providerType,
@@ -101,6 +105,7 @@ export class WorkerStore {
       args.now,
       args.offerAfter,
       args.addr,
+      args.taskEngine,
     );
     this.setRoutes(args.socketId, args.routes);
   }
@@ -126,6 +131,19 @@ export class WorkerStore {
   /** Whether any registered socket serves this route (busy or not). */
   servesRoute(route: string): boolean {
     return this.sql.first("SELECT 1 AS one FROM connection_routes WHERE route = ? LIMIT 1", route) !== undefined;
+  }
+
+  /** Whether a registered socket of a key other than `except` (at most a few) serves this route, busy or not. */
+  servesRouteExcept(route: string, except: readonly string[]): boolean {
+    const keys = except.slice(0, 8);
+    return (
+      this.sql.first(
+        `SELECT 1 AS one FROM connection_routes r JOIN connections c ON c.socket_id = r.socket_id
+         WHERE r.route = ? ${keys.length > 0 ? `AND c.pubkey NOT IN (${keys.map(() => "?").join(", ")})` : ""} LIMIT 1`,
+        route,
+        ...keys,
+      ) !== undefined
+    );
   }
 
   /** Models served on this chain now: route, how many sockets serve it, how many have it loaded. */

@@ -77,6 +77,7 @@ export class TestWorker {
       capabilities: this.opts.capabilities,
       slots: this.opts.slots,
       ...(this.opts.signed ? { signature: this.sign(nonce) } : {}),
+      ...(this.opts.taskEngine ? { task_engine: this.opts.taskEngine } : {}),
       ...overrides,
     });
   }
@@ -164,6 +165,8 @@ interface WorkerOptions {
   key?: Ed25519KeyPair;
   /** The client address the coordinator sees (`cf-connecting-ip`). */
   addr?: string;
+  /** The `task_engine` named at register (none by default: such workers are never audited nor audit). */
+  taskEngine?: string;
 }
 
 export async function api(path: string, init: RequestInit = {}): Promise<Response> {
