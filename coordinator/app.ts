@@ -18,6 +18,7 @@ import { quote } from "./quote.ts";
 import { bodyHash, clientAddress, idempotencyKey, optionalSigner, parseJson, readBody, requireSigner, validate } from "./request.ts";
 import { ollamaRoutes } from "./routes/ollama.ts";
 import { openAiRoutes } from "./routes/openai.ts";
+import { workerPageRoutes } from "./routes/worker-page.ts";
 import { readSettings, SettingsError } from "./settings.ts";
 
 type AppEnv = { Bindings: Env };
@@ -199,6 +200,8 @@ export function createApp(): Hono<AppEnv> {
     readSettings(c.env, chainOfPath(c.req.path));
     await next();
   });
+  // The browser worker page (chain chosen on the page: /worker?chain=solana).
+  app.route("/worker", workerPageRoutes());
   app.route("/monad", chainApi("monad"));
   app.route("/solana", chainApi("solana"));
   // Bare /v1 (and the bare root for reference workers) is Monad.

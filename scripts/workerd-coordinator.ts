@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureWorkerPage } from "./build-worker-page.ts";
 import type { CoordinatorOptions, DevCoordinator } from "./dev-coordinator.ts";
 import { freePort } from "./dev-coordinator.ts";
 import { wranglerEnv } from "./wrangler-env.ts";
@@ -50,6 +51,8 @@ ${bindings}
 
 /** Builds the bundle and serves it on workerd; the same handle as `startCoordinator`. */
 export async function startWorkerdCoordinator(options: CoordinatorOptions = {}): Promise<DevCoordinator> {
+  // `wrangler deploy --dry-run` wants the `[assets]` directory; this config serves no assets (/worker answers 500 here).
+  await ensureWorkerPage();
   const dir = await mkdtemp(path.join(os.tmpdir(), "dispatch-workerd-"));
   const build = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", path.join(dir, "bundle")], {
     cwd: repoRoot,
