@@ -24,6 +24,7 @@ import { WorkerAgent } from "../worker-node/agent.ts";
 import { workerSocketUrl } from "../worker-node/config.ts";
 import { createLogger } from "../worker-node/logger.ts";
 import { TaskPool } from "../worker-node/tasks/task-pool.ts";
+import { relaySockets, type SocketRelay } from "./support/socket-relay.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUTPUT_DIR = path.join(root, ".tmp", "test-output");
@@ -44,8 +45,7 @@ let context: BrowserContext;
 let profile: string;
 let page: Page;
 let pubkey: string;
-const sentFrames: Record<string, unknown>[] = [];
-const receivedFrames: Record<string, unknown>[] = [];
+let sockets: SocketRelay;
 /** The Node worker's own TASK threads: the reference the page's outputs must equal byte for byte. */
 let nodeTasks: TaskPool;
 let nodeWorker: WorkerAgent | undefined;
@@ -67,15 +67,26 @@ async function readJob(id: string, wait = 30): Promise<JobView> {
 }
 
 /** Opens the page on a phone-sized viewport and waits until its worker is registered. */
-async function openWorkerPage(query: string, setup?: (p: Page) => Promise<void>): Promise<{ page: Page; pubkey: string }> {
+async function openWorkerPage(
+  query: string,
+  opts: { holdCompletions?: boolean } = {},
+): Promise<{ page: Page; pubkey: string; sockets: SocketRelay }> {
   const p = await context.newPage();
   p.on("pageerror", (err) => console.error("worker page error:", err.message));
-  await setup?.(p);
+  const relay = await relaySockets(p, opts);
   await p.goto(`${coordinator.url}/worker?${query}`);
-  await p.waitForSelector('body[data-state="online"]', { timeout: 30_000 });
+  await waitForState(p, "online");
   const key = await p.locator("#pubkey").getAttribute("data-pubkey");
   if (key === null) throw new Error("the page shows no worker key");
-  return { page: p, pubkey: key };
+  return { page: p, pubkey: key, sockets: relay };
+}
+
+async function waitForState(p: Page, state: string): Promise<void> {
+  await p.waitForSelector(`body[data-state="${state}"]`, { timeout: 30_000 });
+}
+
+async function onlineWorkers(): Promise<{ provider_pubkey: string; provider_type: string; verified: boolean }[]> {
+  return ((await (await fetch(`${monad()}/v1/workers`)).json()) as { workers: [] }).workers;
 }
 
 describe("the browser worker page", () => {
@@ -107,13 +118,8 @@ describe("the browser worker page", () => {
   });
 
   it("registers from /worker?autostart=1 as a verified SEEKER running the Node worker's task engine", async () => {
-    ({ page, pubkey } = await openWorkerPage("chain=monad&autostart=1", async (p) => {
-      p.on("websocket", (ws) => {
-        ws.on("framesent", (f) => sentFrames.push(JSON.parse(String(f.payload)) as Record<string, unknown>));
-        ws.on("framereceived", (f) => receivedFrames.push(JSON.parse(String(f.payload)) as Record<string, unknown>));
-      });
-    }));
-    const register = sentFrames.find((f) => f.type === "register");
+    ({ page, pubkey, sockets } = await openWorkerPage("chain=monad&autostart=1"));
+    const register = sockets.sent.find((f) => f.type === "register");
     expect(register).toMatchObject({
       provider_pubkey: pubkey,
       provider_type: "SEEKER",
@@ -123,12 +129,11 @@ describe("the browser worker page", () => {
     });
     // autostart: a fresh key and no payout address.
     expect(register).not.toHaveProperty("payout_address");
-    const { workers: online } = (await (await fetch(`${monad()}/v1/workers`)).json()) as {
-      workers: { provider_pubkey: string; provider_type: string; verified: boolean }[];
-    };
-    expect(online).toContainEqual(expect.objectContaining({ provider_pubkey: pubkey, provider_type: "SEEKER", verified: true }));
+    expect(await onlineWorkers()).toContainEqual(
+      expect.objectContaining({ provider_pubkey: pubkey, provider_type: "SEEKER", verified: true }),
+    );
     // Signed as every worker signs: dispatch-register-v2 over chain, the host dialled, the nonce, no payout address.
-    const challenge = receivedFrames.find((f) => f.type === "challenge");
+    const challenge = sockets.received.find((f) => f.type === "challenge");
     const signed = registerSigningString({ chain: "monad", host: new URL(coordinator.url).host, nonce: String(challenge?.nonce) });
     expect(verifyMessage(signed, String(register?.signature), pubkey)).toBe(true);
     expect(await page.locator("#engine").textContent()).toBe(TASK_ENGINE_VERSION);
@@ -206,24 +211,47 @@ describe("the browser worker page", () => {
     expect(job.receipt?.provider_pubkey).toBe(pubkey);
   });
 
+  it("kills a TASK past the Node worker's 10 s CPU budget, reports it as an input error, and keeps serving", async () => {
+    // A backtracking schema pattern: ajv's regex runs for minutes on this input.
+    const schema = { type: "object", properties: { s: { type: "string", pattern: "^(a+)+$" } } };
+    const stuck = await commitTask({ task_type: "extract_json", input: JSON.stringify({ s: `${"a".repeat(40)}!` }), schema }, 28);
+    expect(stuck).toMatchObject({ status: "failed", result: { error: "task exceeded its 10000 ms time limit", error_kind: "input" } });
+    expect(stuck.receipt?.provider_pubkey).toBe(pubkey);
+    // A fresh Web Worker took the killed one's place.
+    const next = await commitTask({ task_type: "classify", input: "What a lovely, happy day." }, 20);
+    expect(next).toMatchObject({ status: "completed", result: { label: "positive" } });
+    expect(next.receipt?.provider_pubkey).toBe(pubkey);
+  });
+
+  it("reconnects with the same key when its connection drops, and stops cleanly", async () => {
+    const registers = () => sockets.sent.filter((f) => f.type === "register");
+    expect(registers()).toHaveLength(1);
+    await sockets.cut();
+    await expect.poll(() => registers().length, { timeout: 15_000 }).toBe(2);
+    await waitForState(page, "online");
+    expect(registers()[1]?.provider_pubkey).toBe(pubkey);
+    const job = await commitTask({ task_type: "classify", input: "This is terrible and I hate it." }, 20);
+    expect(job).toMatchObject({ status: "completed", result: { label: "negative" } });
+    expect(job.receipt?.provider_pubkey).toBe(pubkey);
+
+    await page.locator("#toggle").click();
+    await waitForState(page, "stopped");
+    await expect.poll(async () => (await onlineWorkers()).some((w) => w.provider_pubkey === pubkey)).toBe(false);
+  });
+
   it("hands a job to another worker when its tab closes before the result is delivered", async () => {
     await page.close();
-    // A second page whose completions never reach the coordinator, as if the tab died mid-job.
-    let held: { job_id: string; output_hash: string } | undefined;
-    const second = await openWorkerPage("chain=monad&autostart=1", (p) =>
-      p.routeWebSocket(/\/v1\/workers\/ws$/, (ws) => {
-        const server = ws.connectToServer();
-        ws.onMessage((message) => {
-          const frame = JSON.parse(String(message)) as { type: string; job_id: string; output_hash: string };
-          if (frame.type === "job_complete") held = frame;
-          else server.send(message);
-        });
-      }),
-    );
+    // A second page whose completions never reach the coordinator, as if the tab died mid-job. It
+    // opens from a pairing link, which it claims and then takes out of the address bar.
+    const seeker = new ComputeRouter({ coordinators: { monad: monad() }, identity: generateKeyPair() });
+    const { pairing_code } = await seeker.trust.create();
+    const second = await openWorkerPage(`chain=monad&autostart=1&pair=${pairing_code}`, { holdCompletions: true });
+    await expect.poll(() => second.page.locator("#pair-status").textContent()).toContain("Paired with user");
+    expect(second.page.url()).not.toContain("pair=");
     const payload = { task_type: "summarize", input: "Rain fell all night. The river rose by a metre. Schools stayed closed on Monday." };
     const { job_id } = await commitTask(payload);
     if (job_id === undefined) throw new Error("no job id");
-    await expect.poll(() => held?.job_id, { timeout: 15_000 }).toBe(job_id);
+    await expect.poll(() => second.sockets.held.at(0)?.job_id, { timeout: 15_000 }).toBe(job_id);
     expect((await readJob(job_id, 0)).status).toBe("assigned");
     await second.page.close();
 
@@ -245,6 +273,6 @@ describe("the browser worker page", () => {
     expect(job.status).toBe("completed");
     expect(job.receipt?.provider_pubkey).toBe(keys.publicKey);
     // The tab had computed the very same bytes.
-    expect(job.receipt?.output_hash).toBe(held?.output_hash);
+    expect(job.receipt?.output_hash).toBe(second.sockets.held.at(0)?.output_hash);
   });
 });
