@@ -46,6 +46,8 @@ let profile: string;
 let page: Page;
 let pubkey: string;
 let sockets: SocketRelay;
+/** Uncaught errors and console errors of every page (a CSP violation shows up here). */
+const pageErrors: string[] = [];
 /** The Node worker's own TASK threads: the reference the page's outputs must equal byte for byte. */
 let nodeTasks: TaskPool;
 let nodeWorker: WorkerAgent | undefined;
@@ -72,7 +74,10 @@ async function openWorkerPage(
   opts: { holdCompletions?: boolean } = {},
 ): Promise<{ page: Page; pubkey: string; sockets: SocketRelay }> {
   const p = await context.newPage();
-  p.on("pageerror", (err) => console.error("worker page error:", err.message));
+  p.on("pageerror", (err) => pageErrors.push(err.message));
+  p.on("console", (msg) => {
+    if (msg.type() === "error") pageErrors.push(`${msg.text()} @ ${JSON.stringify(msg.location())} ${msg.args().length}`);
+  });
   const relay = await relaySockets(p, opts);
   await p.goto(`${coordinator.url}/worker?${query}`);
   await waitForState(p, "online");
@@ -137,6 +142,7 @@ describe("the browser worker page", () => {
     const signed = registerSigningString({ chain: "monad", host: new URL(coordinator.url).host, nonce: String(challenge?.nonce) });
     expect(verifyMessage(signed, String(register?.signature), pubkey)).toBe(true);
     expect(await page.locator("#engine").textContent()).toBe(TASK_ENGINE_VERSION);
+    expect(pageErrors).toEqual([]);
   });
 
   it("runs summarize and classify jobs whose receipts verify and whose outputs are byte-identical to the Node worker's", async () => {
@@ -178,6 +184,7 @@ describe("the browser worker page", () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await mkdir(OUTPUT_DIR, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(pageErrors).toEqual([]);
   });
 
   it("takes its user's PRIVATE jobs once a pairing code is claimed in the page", async () => {

@@ -3,6 +3,7 @@
 //   pair=CODE            claim this trust pairing code once registered (a link a user shares)
 //   autostart=1          start at once with a fresh key and no payout address (kiosks, unattended runs)
 //   slots=1|2            jobs at once
+import "./no-eval.ts";
 import { sha256Hex, TASK_ENGINE, TASK_ENGINE_VERSION } from "../protocol/index.ts";
 import { fetchAccount, isPayoutAddress } from "./account.ts";
 import { BrowserAgent } from "./browser-agent.ts";
@@ -89,8 +90,21 @@ document.addEventListener("visibilitychange", () => {
     logLine(ui, "tab hidden: the browser may pause this worker; a job it holds then goes to another worker");
   }
 });
-// Leaving the page: close the socket now, so the coordinator re-queues at once rather than at a timeout.
-addEventListener("pagehide", () => agent?.abandon());
+// Leaving the page: close the socket now, so the coordinator re-queues at once rather than at a
+// timeout. A page kept in the back/forward cache starts again when it is shown.
+let resumeOnShow = false;
+addEventListener("pagehide", () => {
+  if (agent === undefined) return;
+  agent.abandon();
+  agent = undefined;
+  clearInterval(accountTimer);
+  resumeOnShow = true;
+});
+addEventListener("pageshow", (event) => {
+  if (!event.persisted || !resumeOnShow) return;
+  resumeOnShow = false;
+  void start();
+});
 
 async function start(): Promise<void> {
   if (agent !== undefined) return;
