@@ -201,7 +201,7 @@ export function createApp(): Hono<AppEnv> {
     await next();
   });
   // The browser worker page (chain chosen on the page: /worker?chain=solana).
-  app.route("/worker", workerPageRoutes());
+  app.route("/", workerPageRoutes());
   app.route("/monad", chainApi("monad"));
   app.route("/solana", chainApi("solana"));
   // Bare /v1 (and the bare root for reference workers) is Monad.

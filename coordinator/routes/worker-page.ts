@@ -8,7 +8,7 @@ type AppEnv = { Bindings: Env };
 const PAGE_FILE = "/worker/index.html";
 
 /**
- * `GET /worker`: the browser worker page (worker-browser/, built into static assets). Its scripts,
+ * `GET /worker` (also `/worker/`): the browser worker page (worker-browser/, built into static assets). Its scripts,
  * stylesheet and word vectors under /worker/ are served by the assets layer directly; this route
  * only serves the page itself, with headers that keep it to its own origin and keep a pairing
  * code in its address (`?pair=`) out of any Referer.
@@ -39,7 +39,7 @@ export function workerPageRoutes(): Hono<AppEnv> {
     });
     return new Response(asset.body, { status: 200, headers });
   };
-  page.get("/", serve);
-  page.get("/index.html", serve);
+  // Full paths (mounted at the root): a sub-app at /worker would not see "/worker/".
+  for (const path of ["/worker", "/worker/", PAGE_FILE]) page.get(path, serve);
   return page;
 }

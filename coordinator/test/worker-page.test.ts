@@ -15,6 +15,12 @@ describe("the /worker page", () => {
     expect(html).not.toContain("{{");
   });
 
+  it("answers with a trailing slash too", async () => {
+    const res = await api("/worker/");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("<title>Dispatch worker</title>");
+  });
+
   it("leaves the chain APIs where they were", async () => {
     expect((await api("/workers")).status).toBe(404);
     expect((await api("/monad/v1/health")).status).toBe(200);
