@@ -87,15 +87,18 @@ export class BrowserAgent {
   }
 
   /**
-   * Stops cleanly: refuses new jobs, lets running ones finish and deliver their completions
-   * (waiting at most `graceMs` for acknowledgements), then closes the socket.
+   * Stops cleanly, as the Node worker does: refuses new jobs, lets running ones finish (each ends
+   * within its CPU budget), waits at most `graceMs` for the coordinator to acknowledge their
+   * completions, then closes the socket. Whatever is still unacknowledged is re-queued by the
+   * coordinator when the socket closes.
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.#draining = true;
-    const deadline = Date.now() + graceMs;
-    while ((this.#active.size > 0 || this.#outbox.size > 0) && Date.now() < deadline && this.#socket.registered) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const pause = () => new Promise((r) => setTimeout(r, 100));
+    const hardStop = Date.now() + TASK_CPU_BUDGET_MS + graceMs;
+    while (this.#active.size > 0 && Date.now() < hardStop) await pause();
+    const ackBy = Math.min(hardStop, Date.now() + graceMs);
+    while (this.#outbox.size > 0 && this.#socket.registered && Date.now() < ackBy) await pause();
     for (const job of this.#active.values()) job.abort();
     this.#socket.stop("stopped");
   }

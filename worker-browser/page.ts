@@ -20,7 +20,10 @@ declare const __WORD_VECTORS_URL__: string;
 const CHAINS = ["monad", "solana"] as const;
 type Chain = (typeof CHAINS)[number];
 const PAYOUT_PLACEHOLDER: Record<Chain, string> = { monad: "0x… (an EVM address)", solana: "a Solana address (base58)" };
-const ACCOUNT_REFRESH_MS = 30_000;
+// Earnings are read on events (registered, a job accepted, a payout) and otherwise rarely: a
+// chain's coordinator is one object serving every tab.
+const ACCOUNT_REFRESH_MS = 300_000;
+const ACCOUNT_AFTER_JOB_MS = 5_000;
 
 const ui = pageElements();
 const params = new URLSearchParams(location.search);
@@ -219,7 +222,10 @@ function showSocketState(state: SocketState, forChain: Chain): void {
       return;
     case "stopped":
       if (state.reason !== "stopped" && state.reason !== "page closed") {
-        showState(ui, "error", "Stopped by the coordinator", state.reason);
+        const why = state.reason.startsWith("REPLACED")
+          ? "another tab or device started working with this key; this one stopped"
+          : state.reason;
+        showState(ui, "error", "Stopped by the coordinator", why);
         agent = undefined;
         ui.toggle.textContent = "Start";
       }
@@ -254,9 +260,13 @@ async function refreshAccount(): Promise<void> {
   }
 }
 
+/** At most one read per few seconds however many jobs finish. */
 function scheduleAccountRefresh(): void {
-  clearTimeout(accountSoon);
-  accountSoon = setTimeout(() => void refreshAccount(), 1_000);
+  if (accountSoon !== undefined) return;
+  accountSoon = setTimeout(() => {
+    accountSoon = undefined;
+    void refreshAccount();
+  }, ACCOUNT_AFTER_JOB_MS);
 }
 
 async function showStoredKey(): Promise<void> {
