@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type Chain,
   generateKeyPair,
   hashOutput,
   type JobView,
@@ -54,8 +55,8 @@ let nodeWorker: WorkerAgent | undefined;
 
 const monad = () => `${coordinator.url}/monad`;
 
-async function commitTask(payload: Record<string, unknown>, wait = 0): Promise<JobView & { job_id?: string }> {
-  const res = await fetch(`${monad()}/v1/jobs/commit/cheap${wait > 0 ? `?wait=${wait}` : ""}`, {
+async function commitTask(payload: Record<string, unknown>, wait = 0, chain: Chain = "monad"): Promise<JobView & { job_id?: string }> {
+  const res = await fetch(`${coordinator.url}/${chain}/v1/jobs/commit/cheap${wait > 0 ? `?wait=${wait}` : ""}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ job_type: "TASK", user_id: "browser-test", payload }),
@@ -64,8 +65,8 @@ async function commitTask(payload: Record<string, unknown>, wait = 0): Promise<J
   return (await res.json()) as JobView & { job_id?: string };
 }
 
-async function readJob(id: string, wait = 30): Promise<JobView> {
-  return (await (await fetch(`${monad()}/v1/jobs/${id}?wait=${wait}`)).json()) as JobView;
+async function readJob(id: string, wait = 30, chain: Chain = "monad"): Promise<JobView> {
+  return (await (await fetch(`${coordinator.url}/${chain}/v1/jobs/${id}?wait=${wait}`)).json()) as JobView;
 }
 
 /** Opens the page on a phone-sized viewport and waits until its worker is registered. */
@@ -246,27 +247,29 @@ describe("the browser worker page", () => {
     await expect.poll(async () => (await onlineWorkers()).some((w) => w.provider_pubkey === pubkey)).toBe(false);
   });
 
-  it("hands a job to another worker when its tab closes before the result is delivered", async () => {
+  it("on Solana, opened from a pairing link: hands a job to another worker when its tab closes before delivering", async () => {
     await page.close();
     // A second page whose completions never reach the coordinator, as if the tab died mid-job. It
     // opens from a pairing link, which it claims and then takes out of the address bar.
-    const seeker = new ComputeRouter({ coordinators: { monad: monad() }, identity: generateKeyPair() });
-    const { pairing_code } = await seeker.trust.create();
-    const second = await openWorkerPage(`chain=monad&autostart=1&pair=${pairing_code}`, { holdCompletions: true });
+    // This one works for the other chain.
+    const solana = `${coordinator.url}/solana`;
+    const seeker = new ComputeRouter({ coordinators: { solana }, identity: generateKeyPair() });
+    const { pairing_code } = await seeker.trust.create({ chain: "solana" });
+    const second = await openWorkerPage(`chain=solana&autostart=1&pair=${pairing_code}`, { holdCompletions: true });
     await expect.poll(() => second.page.locator("#pair-status").textContent()).toContain("Paired with user");
     expect(second.page.url()).not.toContain("pair=");
     const payload = { task_type: "summarize", input: "Rain fell all night. The river rose by a metre. Schools stayed closed on Monday." };
-    const { job_id } = await commitTask(payload);
+    const { job_id } = await commitTask(payload, 0, "solana");
     if (job_id === undefined) throw new Error("no job id");
     await expect.poll(() => second.sockets.held.at(0)?.job_id, { timeout: 15_000 }).toBe(job_id);
-    expect((await readJob(job_id, 0)).status).toBe("assigned");
+    expect((await readJob(job_id, 0, "solana")).status).toBe("assigned");
     await second.page.close();
 
     // Another worker (the Node worker agent, over its own socket) comes online and gets the re-queued job.
     const keys = generateKeyPair();
     nodeWorker = new WorkerAgent({
-      url: workerSocketUrl(coordinator.url, "monad"),
-      chain: "monad",
+      url: workerSocketUrl(coordinator.url, "solana"),
+      chain: "solana",
       keys,
       providerType: "SEEKER",
       capabilities: ["TASK"],
@@ -276,7 +279,7 @@ describe("the browser worker page", () => {
       log: createLogger({ level: "error", format: "json" }),
     });
     nodeWorker.start();
-    const job = await readJob(job_id, 40);
+    const job = await readJob(job_id, 40, "solana");
     expect(job.status).toBe("completed");
     expect(job.receipt?.provider_pubkey).toBe(keys.publicKey);
     // The tab had computed the very same bytes.
