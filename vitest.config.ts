@@ -1,5 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { ensureWorkerPage } from "./scripts/build-worker-page.ts";
+
+// The coordinator serves the /worker page from wrangler.toml's `[assets]` directory, which must
+// exist (and be current) before workerd starts; a no-op when nothing changed.
+await ensureWorkerPage();
 
 export default defineConfig({
   test: {

@@ -19,6 +19,7 @@ import { bodyHash, clientAddress, idempotencyKey, optionalSigner, parseJson, rea
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { ollamaRoutes } from "./routes/ollama.ts";
 import { openAiRoutes } from "./routes/openai.ts";
+import { workerPageRoutes } from "./routes/worker-page.ts";
 import { readSettings, SettingsError } from "./settings.ts";
 
 type AppEnv = { Bindings: Env };
@@ -202,6 +203,8 @@ export function createApp(): Hono<AppEnv> {
     readSettings(c.env, chainOfPath(c.req.path));
     await next();
   });
+  // The browser worker page (chain chosen on the page: /worker?chain=solana).
+  app.route("/", workerPageRoutes());
   app.route("/monad", chainApi("monad"));
   app.route("/solana", chainApi("solana"));
   // Bare /v1 (and the bare root for reference workers) is Monad.

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { buildWorkerPage } from "./build-worker-page.ts";
 import { checkProfile, PROFILE_NAMES, readProfile } from "./deploy-profiles.ts";
 import { runWrangler, TYPES_ARGS } from "./wrangler-env.ts";
 
@@ -36,6 +37,10 @@ console.log("deploy:check");
 const types = runWrangler([...TYPES_ARGS, "--check"]);
 if (types.status === 0) console.log("  ✓ coordinator/worker-configuration.d.ts matches wrangler.toml");
 else fail("coordinator/worker-configuration.d.ts is stale: run `npm run types` and commit it");
+
+// The /worker page ships as static assets beside the Worker (they do not count toward its size).
+const page = await buildWorkerPage();
+console.log(`  ✓ worker page built: ${page.files.length} assets, first visit ${kb(page.gzipTotal)} gzip (code ${kb(page.gzipCode)})`);
 
 for (const name of PROFILE_NAMES) {
   const profile = readProfile(name);

@@ -7,6 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureWorkerPage } from "./build-worker-page.ts";
 import { wranglerEnv } from "./wrangler-env.ts";
 
 export interface DevCoordinator {
@@ -47,6 +48,8 @@ export interface CoordinatorOptions {
 }
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<DevCoordinator> {
+  // The /worker page is a static asset: wrangler refuses to start without its directory.
+  await ensureWorkerPage();
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const stateDir = await mkdtemp(path.join(os.tmpdir(), "dispatch-coordinator-"));
   const port = await freePort();

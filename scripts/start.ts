@@ -12,6 +12,7 @@ import { coordinatorVars } from "../chains/coordinator-vars.ts";
 import { type RunningLocalNetwork, startLocalNetwork } from "../chains/local-network.ts";
 import { localPayoutAddress } from "../chains/local-payouts.ts";
 import type { Chain } from "../protocol/index.ts";
+import { ensureWorkerPage } from "./build-worker-page.ts";
 import { freePort } from "./dev-coordinator.ts";
 import { bold, dim, lines, prefixed, type Step, step, useColor, workerLine } from "./start-output.ts";
 import { WRANGLER_BIN, wranglerEnv } from "./wrangler-env.ts";
@@ -158,6 +159,12 @@ if (chainsOn) {
 // ---- coordinator ----
 const profile = chainsOn ? "local" : "default";
 const coordinatorStep = step("coordinator", `starting wrangler dev (profile ${profile})`);
+try {
+  // The /worker page is a static asset of the coordinator (wrangler.toml `[assets]`).
+  await ensureWorkerPage();
+} catch (err) {
+  await fail(coordinatorStep, `building the worker page: ${(err as Error).message}`);
+}
 const isReadinessProbe = (line: string): boolean => /\bHEAD \/monad\/v1\/health\b/.test(line);
 const logLevel = verbose ? "info" : "warn";
 const wranglerArgs = [

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureWorkerPage } from "./build-worker-page.ts";
 import type { CoordinatorOptions, DevCoordinator } from "./dev-coordinator.ts";
 import { freePort } from "./dev-coordinator.ts";
 import { wranglerEnv } from "./wrangler-env.ts";
@@ -64,7 +65,9 @@ ${bindings}
 }
 
 /** Builds the coordinator's bundle and serves it on workerd; the same handle as `startCoordinator`. */
-export function startWorkerdCoordinator(options: CoordinatorOptions = {}): Promise<DevCoordinator> {
+export async function startWorkerdCoordinator(options: CoordinatorOptions = {}): Promise<DevCoordinator> {
+  // `wrangler deploy --dry-run` wants the `[assets]` directory; this config serves no assets (/worker answers 500 here).
+  await ensureWorkerPage();
   return serveOnWorkerd({
     ...options,
     config: path.join(repoRoot, "wrangler.toml"),

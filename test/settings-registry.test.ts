@@ -12,7 +12,7 @@ import { README, readmeWithTable } from "../scripts/settings-docs.ts";
 import { runWrangler, TYPES_ARGS } from "../scripts/wrangler-env.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BINDINGS = ["CHAIN"];
+const BINDINGS = ["CHAIN", "ASSETS"];
 const registered = (name: string): boolean => Object.hasOwn(SETTINGS, name);
 
 describe("the settings registry", () => {
