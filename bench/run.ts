@@ -1,9 +1,10 @@
-// `npm run bench [-- --quick] [-- --only=coordinator|hostile|scale|hop|worker|quality]`: every benchmark, figures on stdout.
+// `npm run bench [-- --quick] [-- --only=coordinator|path|hostile|scale|hop|worker|quality]`: every benchmark, figures on stdout.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { coordinatorBench } from "./coordinator-load.ts";
 import { hostileBench } from "./hostile.ts";
+import { jobPathBench } from "./job-path.ts";
 import { scaleBench } from "./scale.ts";
 import { shardHopBench } from "./shard-hop.ts";
 
@@ -15,6 +16,10 @@ console.log(`# Dispatch benchmarks (${new Date().toISOString()}, node ${process.
 if (!only || only === "coordinator") {
   console.log("\n## Coordinator: commit -> assign -> complete -> long-poll result");
   await coordinatorBench(quick);
+}
+if (!only || only === "path") {
+  console.log("\n## Where one job's time goes: 1 worker, 1 seeker, commit?wait (workerd)");
+  await jobPathBench(quick ? 200 : 500);
 }
 if (!only || only === "hostile") {
   console.log("\n## Abuse: honest load alone, then alongside every attack at once (workerd, no dev proxy)");

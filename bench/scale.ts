@@ -21,9 +21,12 @@ async function connectAll(base: string, n: number): Promise<SimWorker[]> {
       while (next < n) {
         const i = next++;
         const w = new SimWorker();
-        await w.connect(base, CHAIN, "SEEKER", { slots: 1 }, { headers: { "cf-connecting-ip": address(i) } });
+        await w.connect(base, CHAIN, "SEEKER", { slots: 1 }, { headers: { "cf-connecting-ip": address(i) } }).catch((err: Error) => {
+          throw new Error(`worker ${i + 1} of ${n} could not connect (${workers.length} connected): ${err.message}`);
+        });
         w.heartbeatEvery(HEARTBEAT_MS);
         workers.push(w);
+        if (workers.length % 1_000 === 0) console.error(`  ${workers.length} of ${n} workers connected`);
       }
     }),
   );
@@ -69,8 +72,8 @@ async function ceiling(base: string): Promise<number> {
   return best;
 }
 
-export async function scaleBench(quick: boolean): Promise<void> {
-  const sizes = quick ? [1_000] : [1_000, 5_000, 10_000];
+export async function scaleBench(quick: boolean, only?: number[]): Promise<void> {
+  const sizes = only ?? (quick ? [1_000] : [1_000, 5_000, 10_000]);
   const coordinator = await startWorkerdCoordinator({ vars: { MAX_SOCKETS: "32000", MAX_SOCKETS_PER_ADDRESS: "64" } });
   const rows = [];
   const all: SimWorker[] = [];
@@ -99,10 +102,22 @@ export async function scaleBench(quick: boolean): Promise<void> {
     }
     console.log(`workerd alone, before any worker: ${idle === null ? "n/a" : Math.round(idle / 1024 / 1024)} MB`);
     console.table(rows);
+  } catch (err) {
+    // Say what workerd said: a failure at scale is usually a limit of the runtime or the machine.
+    console.error(`workerd's last words:\n${coordinator.output().slice(-3_000)}`);
+    throw err;
   } finally {
     for (const w of all) w.close();
     await coordinator.stop();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await scaleBench(process.argv.includes("--quick"));
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // `--sizes=10000` measures one size alone (each size adds to the workers already connected).
+  const sizes = process.argv
+    .find((a) => a.startsWith("--sizes="))
+    ?.slice(8)
+    .split(",")
+    .map(Number);
+  await scaleBench(process.argv.includes("--quick"), sizes);
+}

@@ -41,6 +41,8 @@ export class SimWorker {
   behaviour: Behaviour = "honest";
   /** `error` frames received (code), for tests that expect a refusal. */
   readonly errors: string[] = [];
+  /** When set, when each job's assign arrived and its answer left (performance.now()), by job id. */
+  times: Map<string, { assigned: number; answered: number }> | null = null;
   /** Every other informational frame (payment_posted, feedback_posted, job_cancel), for tests. */
   readonly notices: Record<string, unknown>[] = [];
 
@@ -99,6 +101,7 @@ export class SimWorker {
 
   private onJob(ws: WebSocket, msg: Incoming): void {
     const jobId = msg.job_id ?? "";
+    const assigned = performance.now();
     switch (this.behaviour) {
       case "silent":
         return;
@@ -130,6 +133,7 @@ export class SimWorker {
       case "honest":
         this.complete(ws, msg, { summary: (msg.payload?.input ?? "").slice(0, 40) });
         this.completed++;
+        this.times?.set(jobId, { assigned, answered: performance.now() });
     }
   }
 

@@ -308,7 +308,12 @@ export const SETTINGS = {
     default: "30000",
     doc: "How long one facilitator call may take; past it a settlement's outcome is unknown until the chain or facilitator says.",
   }),
-  MAX_SOCKETS: define(positiveInt, { area: "limits", default: "5000", doc: "Worker sockets per chain object, in total." }),
+  MAX_SOCKETS: define(positiveInt, {
+    area: "limits",
+    // 9,500 signed, heartbeating workers were measured on one object (BENCHMARKS.md, bench/scale.ts); the platform allows 32,768.
+    default: "10000",
+    doc: "Worker sockets per chain object, in total.",
+  }),
   MAX_SOCKETS_PER_ADDRESS: define(positiveInt, { area: "limits", default: "256", doc: "Worker sockets per client IP address." }),
   MAX_WAITS_PER_ADDRESS: define(positiveInt, {
     area: "limits",

@@ -18,7 +18,7 @@ describe("settings", () => {
       const { settings } = await json<{ settings: Record<string, unknown> }>(await api(`/${chain}/v1/health`));
       const expected = settingsOf(chain).filter((n) => !(SETTINGS[n] as SettingSpec).secret);
       expect(Object.keys(settings).sort()).toEqual([...expected].sort());
-      expect(settings).toMatchObject({ PAYMENTS_MODE: "disabled", MAX_SOCKETS: 5000, RETENTION_HOURS: 168, EVM_RPC_URL: null });
+      expect(settings).toMatchObject({ PAYMENTS_MODE: "disabled", MAX_SOCKETS: 10000, RETENTION_HOURS: 168, EVM_RPC_URL: null });
       // The test bindings (vitest.config.ts) override defaults like any var.
       expect(settings.MAX_SOCKETS_PER_ADDRESS).toBe(40);
       expect(Object.keys(settings).some((n) => n.startsWith("COORDINATOR_KEY"))).toBe(false);
