@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import QRCode from "qrcode";
 import { type Chain, type JobType, type JobView, Policy, TaskType } from "../protocol/index.ts";
 import { type CliConfig, UsageError } from "./cli-config.ts";
 import { cliPaymentClient } from "./cli-payments.ts";
@@ -47,6 +48,13 @@ export async function makeRouter(args: CommandArgs, need: IdentityNeed, x402Clie
     ...(args.config.hosted ? { hosted: args.config.hosted } : {}),
     ...(x402Client ? { x402Client } : {}),
   });
+}
+
+/** The browser worker page (served at the coordinator's root) that claims `code` once it has registered. */
+export function pairingLink(chainUrl: string, chain: Chain, code: string): string {
+  const link = new URL("/worker", chainUrl);
+  link.search = new URLSearchParams({ chain, pair: code }).toString();
+  return link.toString();
 }
 
 function chainOf(args: CommandArgs): Chain {
@@ -177,11 +185,15 @@ export async function trustCommand(args: CommandArgs): Promise<number> {
   const chain = chainOf(args);
   if (sub === "create") {
     const code = await router.trust.create({ chain });
-    if (args.json) printJson(args, code);
-    else
+    const link = pairingLink(args.config.coordinators[chain], chain, code.pairing_code);
+    if (args.json) printJson(args, { ...code, worker_page_url: link });
+    else {
       args.io.stdout(
-        `pairing code ${code.pairing_code} (expires ${code.expires_at})\n  on the worker: dispatch-worker --chain ${chain} --trust-code ${code.pairing_code}\n`,
+        `pairing code ${code.pairing_code} (expires ${code.expires_at})\n  on a Node worker: dispatch-worker --chain ${chain} --trust-code ${code.pairing_code}\n  in a browser:     ${link}\n`,
       );
+      // A phone pairs by pointing its camera at the terminal; the code is single use and expires.
+      if (args.values.qr === true) args.io.stdout(await QRCode.toString(link, { type: "terminal", small: true }));
+    }
   } else if (sub === "list") {
     const list = await router.trust.list({ chain });
     if (args.json) printJson(args, list);

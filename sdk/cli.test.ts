@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import QRCode from "qrcode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS, verifySeekerRequest } from "../protocol/index.ts";
 import { type ScriptRun as Run, runScript } from "../test/support/run-script.ts";
@@ -170,6 +171,18 @@ describe("dispatch CLI", () => {
     const list = await dispatch(["trust", "list", "--json"]);
     expect(list.code).toBe(0);
     expect(stub.requests.at(-1)?.url.searchParams.get("user_id")).toBe(public_key);
+  });
+
+  it("prints the browser worker's pairing link, and with --qr the link as a QR code", async () => {
+    const link = `${stub.url}/worker?chain=monad&pair=ABCDEFGHJK`;
+    const plain = await dispatch(["trust", "create"]);
+    expect(plain.stdout).toContain(`in a browser:     ${link}\n`);
+    expect(plain.stdout).not.toContain("\u2580");
+    const qr = await dispatch(["trust", "create", "--qr"]);
+    expect(qr.code).toBe(0);
+    expect(qr.stdout).toContain(await QRCode.toString(link, { type: "terminal", small: true }));
+    const json = await dispatch(["trust", "create", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ pairing_code: "ABCDEFGHJK", worker_page_url: link });
   });
 
   it("reads the config file, and lets the environment override it", async () => {

@@ -23,7 +23,7 @@ Usage:
                                                               [--max-sentences N] [--private]
   dispatch status <job id> [--wait SECONDS]
   dispatch receipt verify <job id>
-  dispatch trust create | trust list | trust revoke <provider pubkey>
+  dispatch trust create [--qr] | trust list | trust revoke <provider pubkey>
   dispatch health
   dispatch mcp [--max-price USD]       MCP server on stdio: run_llm, summarize, classify,
                                        extract_json, quote, job_status
@@ -42,6 +42,7 @@ Options:
   --user-id ID         user_id for PUBLIC jobs [default: the identity's key, else "anonymous"]
   --config PATH        config file [default ~/.config/dispatch/config.json]
   --json               machine-readable result on stdout (progress stays on stderr)
+  --qr                 trust create: also print the browser worker's pairing link as a QR code
   --max-price USD      mcp: the most one tool call may pay [default: the published price]
   -h, --help           this help
 
@@ -59,6 +60,7 @@ Exit codes: 0 ok, 1 job failed or other error, 2 usage, 3 receipt invalid,
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
   json: { type: "boolean" },
+  qr: { type: "boolean" },
   private: { type: "boolean" },
   stream: { type: "boolean" },
   "no-stream": { type: "boolean" },

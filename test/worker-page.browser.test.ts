@@ -19,6 +19,7 @@ import {
   verifyReceipt,
 } from "../protocol/index.ts";
 import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
+import { pairingLink } from "../sdk/cli-commands.ts";
 import { ComputeRouter } from "../sdk/router.ts";
 import type { RunTaskRequest } from "../sdk/types.ts";
 import { WorkerAgent } from "../worker-node/agent.ts";
@@ -255,7 +256,10 @@ describe("the browser worker page", () => {
     const solana = `${coordinator.url}/solana`;
     const seeker = new ComputeRouter({ coordinators: { solana }, identity: generateKeyPair() });
     const { pairing_code } = await seeker.trust.create({ chain: "solana" });
-    const second = await openWorkerPage(`chain=solana&autostart=1&pair=${pairing_code}`, { holdCompletions: true });
+    // The link `dispatch trust create` prints (and shows as a QR code with --qr).
+    const link = new URL(pairingLink(solana, "solana", pairing_code));
+    expect(`${link.origin}${link.pathname}`).toBe(`${coordinator.url}/worker`);
+    const second = await openWorkerPage(`${link.searchParams}&autostart=1`, { holdCompletions: true });
     await expect.poll(() => second.page.locator("#pair-status").textContent()).toContain("Paired with user");
     expect(second.page.url()).not.toContain("pair=");
     const payload = { task_type: "summarize", input: "Rain fell all night. The river rose by a metre. Schools stayed closed on Monday." };
