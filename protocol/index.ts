@@ -7,6 +7,7 @@ export * from "./dashboard.ts";
 export * from "./encoding.ts";
 export * from "./enums.ts";
 export * from "./errors.ts";
+export * from "./job-completion.ts";
 export * from "./jobs.ts";
 export * from "./json-guard.ts";
 export * from "./limits.ts";

@@ -6,7 +6,7 @@ import type {
   TaskFailure,
   TaskOutput,
 } from "../protocol/index.ts";
-import { buildReceipt, canonicalReceipt, LIMITS, TASK_ENGINE_VERSION, utf8 } from "../protocol/index.ts";
+import { canonicalReceipt, completionFor, TASK_ENGINE_VERSION } from "../protocol/index.ts";
 import { jobBudgetMs, TASK_CPU_BUDGET_MS } from "../worker-node/job-executor.ts";
 import { CoordinatorSocket, type Registration, type SocketState } from "./coordinator-socket.ts";
 import type { DeviceKey } from "./device-key.ts";
@@ -202,31 +202,15 @@ export class BrowserAgent {
     // The Node worker's rule (worker-node/job-executor.ts): until the deadline less a margin, and
     // never past the TASK CPU budget, after which the Web Worker is killed.
     const budget = jobBudgetMs(assign);
-    let output: TaskOutput | TaskFailure =
+    const output: TaskOutput | TaskFailure =
       budget <= 0
         ? { error: "deadline_exceeded: the job arrived after its deadline", error_kind: "worker" }
         : await this.#opts.runner.run(assign.payload, { timeoutMs: Math.min(budget, TASK_CPU_BUDGET_MS), signal: controller.signal });
     if (controller.signal.aborted) return;
-    // The coordinator bounds frames in bytes; leave room for the receipt (as the Node worker does).
-    if (utf8(JSON.stringify(output)).length > LIMITS.maxFrameBytes - 4_096) {
-      output = { error: `output_too_large: more than ${LIMITS.maxFrameBytes - 4_096} bytes`, error_kind: "input" };
-    }
-    const receipt = buildReceipt({
-      jobId: assign.job_id,
-      providerPubkey: this.#opts.key.publicKey,
-      output,
-      paymentRef: assign.payment_ref,
-    });
-    const msg: JobCompleteMessage = {
-      type: "job_complete",
-      job_id: assign.job_id,
-      output,
-      output_hash: receipt.output_hash,
-      receipt,
-      receipt_signature: await this.#opts.key.sign(canonicalReceipt(receipt)),
-    };
+    const completion = completionFor(assign, this.#opts.key.publicKey, output);
+    const msg: JobCompleteMessage = { ...completion, receipt_signature: await this.#opts.key.sign(canonicalReceipt(completion.receipt)) };
     if (controller.signal.aborted) return;
-    this.#outbox.set(assign.job_id, { msg, failed: "error" in output });
+    this.#outbox.set(assign.job_id, { msg, failed: "error" in completion.output });
     this.#socket.send(msg);
   }
 }

@@ -8,7 +8,7 @@ import type {
   ProviderType,
   RegisterAckMessage,
 } from "../protocol/index.ts";
-import { buildReceipt, LIMITS, signReceipt, TASK_ENGINE_VERSION } from "../protocol/index.ts";
+import { completionFor, signReceipt, TASK_ENGINE_VERSION } from "../protocol/index.ts";
 import type { ExecutorDeps, JobOutput } from "./job-executor.ts";
 import { executeJob, jobBudgetMs } from "./job-executor.ts";
 import type { ModelLists } from "./llm/model-inventory.ts";
@@ -330,28 +330,10 @@ export class WorkerAgent {
   }
 
   #complete(assign: JobAssignMessage, candidate: JobOutput): { output_obj: object; sent: boolean } {
-    let output: object = candidate;
-    // The coordinator bounds frames in bytes; leave room for the receipt around the output.
-    if (Buffer.byteLength(JSON.stringify(output)) > LIMITS.maxFrameBytes - 4_096) {
-      // Deterministic for the job (the same input gives the same output), so not this worker's fault.
-      output = { error: `output_too_large: more than ${LIMITS.maxFrameBytes - 4_096} bytes`, error_kind: "input" };
-    }
-    const receipt = buildReceipt({
-      jobId: assign.job_id,
-      providerPubkey: this.#opts.keys.publicKey,
-      output,
-      paymentRef: assign.payment_ref,
-    });
-    const msg: JobCompleteMessage = {
-      type: "job_complete",
-      job_id: assign.job_id,
-      output,
-      output_hash: receipt.output_hash,
-      receipt,
-      receipt_signature: signReceipt(receipt, this.#opts.keys.secretKey),
-    };
+    const completion = completionFor(assign, this.#opts.keys.publicKey, candidate);
+    const msg: JobCompleteMessage = { ...completion, receipt_signature: signReceipt(completion.receipt, this.#opts.keys.secretKey) };
     this.#outbox.set(assign.job_id, msg);
-    return { output_obj: output, sent: this.#session.send(msg) };
+    return { output_obj: completion.output, sent: this.#session.send(msg) };
   }
 
   #forget(jobId: string): void {
