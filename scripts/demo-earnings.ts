@@ -1,6 +1,7 @@
 // The demo's last word: what each worker earned on each chain, and the payouts that reached it.
 import { type Chain, HealthResponse, WorkerAccount, WorkersResponse } from "../protocol/index.ts";
-import { bold, dim, shortKey } from "./demo-report.ts";
+import { shortKey } from "./demo-report.ts";
+import { bold, dim } from "./terminal-colors.ts";
 
 const usd = (micro: number): string => `$${(micro / 1_000_000).toFixed(4)}`;
 

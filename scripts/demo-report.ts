@@ -3,15 +3,7 @@
 import type { Chain } from "../protocol/index.ts";
 import type { ScenarioResult } from "./demo-scenarios.ts";
 
-const useColor = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-const paint =
-  (code: string) =>
-  (text: string): string =>
-    useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
-export const bold = paint("1");
-export const dim = paint("2");
-const green = paint("32");
-const red = paint("31");
+import { bold, dim, green, red } from "./terminal-colors.ts";
 
 const LETTERS: Record<ScenarioResult["scenario"], string> = { llm_summary: "(a)", public_task: "(b)", private_task: "(c)" };
 const WIDTH = 96;

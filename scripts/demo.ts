@@ -16,9 +16,10 @@ import { ComputeRouter } from "../sdk/index.ts";
 import { earningsReport } from "./demo-earnings.ts";
 import { coordinatorAnswers, startWorker, type WorkerChild } from "./demo-network.ts";
 import { localPaymentClient } from "./demo-payments.ts";
-import { bold, chainHeader, dim, scenarioBlock, shortKey, summaryTable } from "./demo-report.ts";
+import { chainHeader, scenarioBlock, shortKey, summaryTable } from "./demo-report.ts";
 import { llmSummary, privateTask, publicTask, type ScenarioResult } from "./demo-scenarios.ts";
 import { type DevCoordinator, startCoordinator } from "./dev-coordinator.ts";
+import { bold, dim } from "./terminal-colors.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_COORDINATOR = "http://127.0.0.1:8787";

@@ -2,17 +2,7 @@
 // then the logs that matter (worker activity, coordinator errors) with a name column. Colour and
 // in-place progress only on a terminal that wants them.
 
-const tty = process.stdout.isTTY === true;
-export const useColor = tty && process.env.NO_COLOR === undefined;
-const paint =
-  (code: string) =>
-  (text: string): string =>
-    useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
-export const bold = paint("1");
-export const dim = paint("2");
-const green = paint("32");
-const red = paint("31");
-const yellow = paint("33");
+import { dim, green, red, tty, yellow } from "./terminal-colors.ts";
 
 export interface Step {
   /** New detail while still waiting (shown in place on a terminal, dropped otherwise). */

@@ -14,7 +14,8 @@ import { localPayoutAddress } from "../chains/local-payouts.ts";
 import type { Chain } from "../protocol/index.ts";
 import { ensureWorkerPage } from "./build-worker-page.ts";
 import { freePort } from "./dev-coordinator.ts";
-import { bold, dim, lines, prefixed, type Step, step, useColor, workerLine } from "./start-output.ts";
+import { lines, prefixed, type Step, step, workerLine } from "./start-output.ts";
+import { bold, dim, useColor } from "./terminal-colors.ts";
 import { WRANGLER_BIN, wranglerEnv } from "./wrangler-env.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
