@@ -3,8 +3,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { CHAINS, type Chain } from "../protocol/index.ts";
-import type { HostedConfig } from "./hosted.ts";
 import { defaultIdentityPath } from "./identity-file.ts";
+import type { HostedConfig } from "./types.ts";
 
 /** Thrown for bad flags, env or config: exit code 2 and the usage hint. */
 export class UsageError extends Error {

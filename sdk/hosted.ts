@@ -1,22 +1,7 @@
 import { chatMessages, type LlmInput } from "../protocol/index.ts";
 import { combineSignals } from "./coordinator-client.ts";
 import { DispatchError } from "./errors.ts";
-import type { FetchLike, HostedRoute } from "./types.ts";
-
-export interface HostedProviderConfig {
-  /** The caller's own API key; sent only to this provider's base URL. */
-  apiKey: string;
-  /** Defaults: https://api.openai.com/v1 and https://api.anthropic.com/v1 (any compatible server works). */
-  baseUrl?: string;
-  model?: string;
-}
-
-export interface HostedConfig {
-  openai?: HostedProviderConfig;
-  anthropic?: HostedProviderConfig & { version?: string };
-  /** Per hosted call (ms); default 60 s. */
-  timeoutMs?: number;
-}
+import type { FetchLike, HostedConfig, HostedRoute } from "./types.ts";
 
 /** A prompt (with an optional system text) or chat messages, as an LLM job carries them. */
 export interface HostedCompletionRequest extends LlmInput {

@@ -4,7 +4,6 @@ export { type AnchorCheck, checkAnchor } from "./anchor-check.ts";
 export { type ClientFetch, type DispatchFetchOptions, dispatchFetch } from "./dispatch-fetch.ts";
 export type { DispatchErrorCode, SdkErrorCode } from "./errors.ts";
 export { DispatchError, isDispatchError } from "./errors.ts";
-export type { HostedConfig, HostedProviderConfig } from "./hosted.ts";
 export { createIdentity, identityFromKeys } from "./identity.ts";
 export type { PaymentClient, PaymentClientInput } from "./payments.ts";
 export { toPaymentClient } from "./payments.ts";

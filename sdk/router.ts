@@ -21,7 +21,7 @@ import { type AnchorCheck, checkAnchor } from "./anchor-check.ts";
 import { chatPayload, chatResult, streamChat } from "./chat.ts";
 import { CoordinatorClient } from "./coordinator-client.ts";
 import { DispatchError, isDispatchError } from "./errors.ts";
-import { completeHosted, type HostedConfig, hostedProviders } from "./hosted.ts";
+import { completeHosted, hostedProviders } from "./hosted.ts";
 import { taskOutput, taskPrompt } from "./hosted-tasks.ts";
 import { type CommitState, type Committed, commitJob, fetchJob, settle, streamJob, waitForJob } from "./job-calls.ts";
 import { type PaymentClient, type PriceLimit, toPaymentClient } from "./payments.ts";
@@ -33,6 +33,7 @@ import type {
   ChatStream,
   ComputeRouterOptions,
   FetchLike,
+  HostedConfig,
   HostedRoute,
   Identity,
   JobHandle,

@@ -1,5 +1,4 @@
 import type { Chain, JobType, OpenAiMessage, PaymentView, Policy, PrivacyClass, ReceiptView, TaskType, Tier } from "../protocol/index.ts";
-import type { HostedConfig } from "./hosted.ts";
 import type { PaymentClientInput } from "./payments.ts";
 
 /** The subset of `fetch` the SDK uses, so Node, browsers, Workers and tests can all supply one. */
@@ -14,6 +13,21 @@ export interface Identity {
 export type DispatchRoute = `dispatch:${Chain}`;
 export type HostedRoute = "hosted:openai" | "hosted:anthropic";
 export type Route = DispatchRoute | HostedRoute;
+
+export interface HostedProviderConfig {
+  /** The caller's own API key; sent only to this provider's base URL. */
+  apiKey: string;
+  /** Defaults: https://api.openai.com/v1 and https://api.anthropic.com/v1 (any compatible server works). */
+  baseUrl?: string;
+  model?: string;
+}
+
+export interface HostedConfig {
+  openai?: HostedProviderConfig;
+  anthropic?: HostedProviderConfig & { version?: string };
+  /** Per hosted call (ms); default 60 s. */
+  timeoutMs?: number;
+}
 
 export interface ComputeRouterOptions {
   /** Base URL of each chain's coordinator, including the chain prefix, e.g. `http://127.0.0.1:8787/monad`. */
