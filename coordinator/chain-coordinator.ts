@@ -12,7 +12,6 @@ import {
   NETWORKS,
   type SeekerAuth,
   toHex,
-  verifyReceiptAsync,
   type WorkerAccount,
   type WorkersResponse,
 } from "../protocol/index.ts";
@@ -27,8 +26,10 @@ import { routeModel } from "./job-routes.ts";
 import { isTerminal, Lifecycle, statusEvent } from "./lifecycle.ts";
 import { Listeners } from "./listeners.ts";
 import { OutboxDrain } from "./outbox-drain.ts";
+import { Pairings } from "./pairings.ts";
 import { Payments } from "./payments/service.ts";
 import { Money } from "./payouts/money.ts";
+import { receiptView } from "./receipt-view.ts";
 import { Retention } from "./retention.ts";
 import { publicSettings, readSettings, type Settings } from "./settings.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
@@ -68,6 +69,7 @@ export class ChainCoordinator extends DurableObject<Env> {
   private readonly held: HeldCalls;
   private readonly dashboardFeed: DashboardFeed;
   private readonly spotChecks: SpotChecks;
+  private readonly pairings: Pairings;
   private chainName: Chain | null = null;
   private settingsCache: Settings | null = null;
 
@@ -104,6 +106,7 @@ export class ChainCoordinator extends DurableObject<Env> {
       () => this.settings().limits.retentionMs,
       () => this.settings().onchain?.receiptAnchor != null,
     );
+    this.pairings = new Pairings(this.life);
     this.spotChecks = new SpotChecks({
       life: this.life,
       samplePercent: () => this.settings().auditSamplePercent,
@@ -335,25 +338,7 @@ export class ChainCoordinator extends DurableObject<Env> {
     if (denied) return denied;
     const stored = job ? this.life.jobs.receipt(job.id) : undefined;
     if (!job || !stored || job.result === null) return fail(404, "not_found", "no receipt for this job yet; it has not completed");
-    const receipt = {
-      job_id: stored.job_id,
-      provider_pubkey: stored.provider_pubkey,
-      output_hash: stored.output_hash,
-      completed_at: stored.completed_at,
-      payment_ref: stored.payment_ref,
-    };
-    // Re-verified on every read against the stored output, so storage corruption cannot pass as verified.
-    const output = job.status === "completed" ? (JSON.parse(job.result) as unknown) : undefined;
-    const check =
-      output === undefined ? { ok: false } : await verifyReceiptAsync({ receipt, signature: stored.signature, output, jobId: job.id });
-    return ok({
-      job_id: job.id,
-      receipt,
-      signature: stored.signature,
-      verified: check.ok,
-      output_hash: stored.output_hash,
-      anchor: this.trustLayer.proof(job.id),
-    });
+    return ok(await receiptView(job, stored, this.trustLayer.proof(job.id)));
   }
 
   private readDenied(job: JobRow | undefined, viewer: string | null): Outcome<never> | null {
@@ -366,53 +351,26 @@ export class ChainCoordinator extends DurableObject<Env> {
   async trustCreate(chain: Chain, auth: SeekerAuth): Promise<Outcome<Record<string, string>>> {
     this.bind(chain);
     const spent = this.spend(auth);
-    if ("status" in spent) return spent;
-    const userId = auth.userId;
-    const now = Date.now();
-    if (this.life.trust.createdInLastHour(userId, now) >= LIMITS.pairingCreatesPerHour) {
-      return fail(429, "rate_limited", `at most ${LIMITS.pairingCreatesPerHour} pairing codes per hour; use one you have`);
-    }
-    const row = this.life.trust.create(userId, now);
-    return ok({ pairing_code: row.pairing_code, expires_at: new Date(row.expires_at).toISOString() }, 201);
+    return "status" in spent ? spent : this.pairings.create(auth.userId, Date.now());
   }
 
   async trustClaim(chain: Chain, code: string, pubkey: string): Promise<Outcome<Record<string, string>>> {
     this.bind(chain);
-    const now = Date.now();
-    const result = this.life.trust.claim(code, pubkey, now);
-    if (!result.ok) {
-      const messages = {
-        invalid_code: "no such pairing code; check it or ask the user for a new one",
-        already_claimed: "this pairing code was already used; codes are single use",
-        expired: "this pairing code has expired; ask the user for a new one",
-        too_many_pairings: `this worker already serves ${LIMITS.maxPairingsPerWorker} users; revoke some pairings first`,
-      } as const;
-      return fail(400, result.code, messages[result.code]);
-    }
-    this.life.fillWorkers(this.life.workers.socketsOf(pubkey), now);
+    const claimed = this.pairings.claim(code, pubkey, Date.now());
     await this.life.scheduleAlarm();
-    return ok({ user_id: result.userId, paired_at: new Date(result.pairedAt).toISOString() });
+    return claimed;
   }
 
   async trustList(chain: Chain, auth: SeekerAuth): Promise<Outcome<{ providers: { provider_pubkey: string; paired_at: string }[] }>> {
     this.bind(chain);
     const spent = this.spend(auth);
-    if ("status" in spent) return spent;
-    const userId = auth.userId;
-    return ok({
-      providers: this.life.trust
-        .list(userId)
-        .map((p) => ({ provider_pubkey: p.provider_pubkey, paired_at: new Date(p.paired_at).toISOString() })),
-    });
+    return "status" in spent ? spent : this.pairings.list(auth.userId);
   }
 
   async trustRevoke(chain: Chain, auth: SeekerAuth, pubkey: string): Promise<Outcome<Record<string, unknown>>> {
     this.bind(chain);
     const spent = this.spend(auth);
-    if ("status" in spent) return spent;
-    const n = this.life.trust.revoke(auth.userId, pubkey, Date.now());
-    if (n === 0) return fail(404, "not_found", "no active pairing with that provider");
-    return ok({ revoked: true, provider_pubkey: pubkey });
+    return "status" in spent ? spent : this.pairings.revoke(auth.userId, pubkey, Date.now());
   }
 
   // ---- raw requests: WebSocket upgrades and SSE ----
