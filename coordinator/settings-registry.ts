@@ -173,6 +173,12 @@ export const SETTINGS = {
     default: "5",
     doc: 'Share of completed PUBLIC TASK jobs re-run on a second worker with the same engine and compared (spot-check audits; README, "Spot-check audits"). 0 turns audits off.',
   }),
+  DASHBOARD_JOB_IDS: define(flag, {
+    area: "workers",
+    default: "false",
+    // Reference-compatible reads make a PUBLIC job's id enough to read its result.
+    doc: "Publish PUBLIC job ids and receipt links on `/dashboard` (an id reads the job's result); off: 8-character references.",
+  }),
   PAYMENTS_MODE: define(oneOf(["disabled", "x402"]), {
     area: "payments",
     default: "disabled",

@@ -73,6 +73,8 @@ export interface Settings {
   allowUnverifiedWorkers: boolean;
   /** Percent of completed PUBLIC TASK jobs that are spot-checked on a second worker. */
   auditSamplePercent: number;
+  /** Publish PUBLIC job ids (and receipt links) on the dashboard; ids are read capabilities. */
+  dashboardJobIds: boolean;
   limits: AbuseLimits;
   money: MoneySettings;
   payments: PaymentSettings;
@@ -103,6 +105,7 @@ function parseSettings(env: SettingVars, chain: Chain): Settings {
   return {
     allowUnverifiedWorkers: setting(env, "ALLOW_UNVERIFIED_WORKERS"),
     auditSamplePercent: setting(env, "AUDIT_SAMPLE_PERCENT"),
+    dashboardJobIds: setting(env, "DASHBOARD_JOB_IDS"),
     limits: readLimits(env),
     money: readMoney(env, chain),
     payments: readPayments(env, chain),

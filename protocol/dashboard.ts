@@ -46,8 +46,14 @@ export const DashboardWorker = z.object({
 export type DashboardWorker = z.infer<typeof DashboardWorker>;
 
 export const DashboardJob = z.object({
-  /** Null for PRIVATE jobs: their receipts are readable only by their owner, so there is nothing to link. */
+  /**
+   * Null for PRIVATE jobs (their receipts are readable only by their owner, so there is nothing to
+   * link), and for every job unless the operator publishes ids (`DASHBOARD_JOB_IDS`): an id is all
+   * it takes to read a PUBLIC job's result.
+   */
   id: z.string().nullable(),
+  /** The id's first 8 characters, to tell PUBLIC jobs apart; null for PRIVATE jobs. */
+  ref: z.string().nullable(),
   job_type: JobType,
   tier: Tier,
   privacy_class: PrivacyClass,

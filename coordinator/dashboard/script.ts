@@ -250,6 +250,9 @@ function jobRow(j, fresh) {
   if (j.id) {
     id = el("span", "key", short(j.id));
     id.title = j.id;
+  } else if (j.ref) {
+    id = el("span", "key", j.ref);
+    id.title = "job ids are not published on this coordinator: an id reads the job's result";
   } else id = chip("private", "accent", "PRIVATE job: visible to its owner only");
   const stageName = STAGES.includes(j.stage) ? j.stage : "pending";
   const idCell = cell(null, "head", id);
@@ -292,8 +295,9 @@ function jobRow(j, fresh) {
 }
 
 function renderJobs(s) {
-  const ids = new Set(s.jobs.map((j) => j.id).filter(Boolean));
-  const rows = s.jobs.map((j) => jobRow(j, seenJobs !== null && j.id !== null && !seenJobs.has(j.id)));
+  const key = (j) => j.id || j.ref;
+  const ids = new Set(s.jobs.map(key).filter(Boolean));
+  const rows = s.jobs.map((j) => jobRow(j, seenJobs !== null && key(j) !== null && !seenJobs.has(key(j))));
   byId("jobs-body").replaceChildren(...(rows.length ? rows : [emptyRow(8, "No jobs yet. Commit one and watch it flow.")]));
   byId("jobs-count").textContent = s.jobs.length ? "latest " + s.jobs.length : "";
   seenJobs = ids;

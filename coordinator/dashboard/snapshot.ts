@@ -69,7 +69,7 @@ export class SnapshotBuilder {
         more: Math.max(0, online - list.length),
         list,
       },
-      jobs: store.recentJobs(DASHBOARD_LIMITS.jobs).map(toJob),
+      jobs: store.recentJobs(DASHBOARD_LIMITS.jobs).map((j) => toJob(j, settings.dashboardJobIds)),
       series: { bucket_ms: DASHBOARD_LIMITS.bucketMs, buckets: this.series.read(now) },
       money: money.money,
       outbox: {
@@ -137,11 +137,16 @@ export class SnapshotBuilder {
   }
 }
 
-function toJob(j: JobLine): DashboardJob {
+/**
+ * One job as every viewer sees it. A PUBLIC job's id lets anyone read its result, so it is shown
+ * only when the operator publishes ids; otherwise an 8-character reference stands in for it.
+ */
+export function toJob(j: JobLine, publishIds: boolean): DashboardJob {
   const isPrivate = j.privacy_class === "PRIVATE";
   const finished = j.completed_at !== null && (j.status === "completed" || j.status === "failed");
   return {
-    id: isPrivate ? null : j.id,
+    id: isPrivate || !publishIds ? null : j.id,
+    ref: isPrivate ? null : j.id.slice(0, 8),
     job_type: j.job_type,
     tier: j.policy,
     privacy_class: j.privacy_class,

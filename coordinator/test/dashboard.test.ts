@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DASHBOARD_LIMITS, DashboardSnapshot } from "../../protocol/index.ts";
+import { toJob } from "../dashboard/snapshot.ts";
+import type { JobLine } from "../storage/dashboard-store.ts";
 import { api, closeAll, commit, connectWorker, json, sqlIn, TestWorker, taskBody, until } from "./support.ts";
 
 const HOSTILE = `<img src=x onerror=alert(1)>"'&`;
@@ -209,5 +211,45 @@ describe("dashboard page", () => {
     }
     expect((await api("/dashboard/app.js")).headers.get("content-type")).toContain("text/javascript");
     expect((await api("/dashboard/app.css")).headers.get("content-type")).toContain("text/css");
+  });
+});
+
+describe("dashboard job ids", () => {
+  const line = (privacy: "PUBLIC" | "PRIVATE"): JobLine => ({
+    id: "0f1e2d3c-4b5a-4697-8877-665544332211",
+    job_type: "TASK",
+    policy: "CHEAP",
+    privacy_class: privacy,
+    route: "TASK",
+    status: "completed",
+    reason: null,
+    attempts: 1,
+    payment_state: "disabled",
+    price_micro: 1000,
+    worker_pubkey: "ab".repeat(32),
+    created_at: 1_000,
+    completed_at: 1_250,
+    anchor_batch: null,
+    anchor_tx: null,
+  });
+
+  it("publishes a PUBLIC job's id only when the operator says so (an id reads the job's result)", () => {
+    const hidden = toJob(line("PUBLIC"), false);
+    expect(hidden).toMatchObject({ id: null, ref: "0f1e2d3c", latency_ms: 250, worker_pubkey: "ab".repeat(32) });
+    expect(JSON.stringify(hidden)).not.toContain("4b5a");
+    expect(toJob(line("PUBLIC"), true)).toMatchObject({ id: "0f1e2d3c-4b5a-4697-8877-665544332211", ref: "0f1e2d3c" });
+  });
+
+  it("never shows a PRIVATE job's id, reference or worker", () => {
+    for (const publish of [true, false]) {
+      expect(toJob(line("PRIVATE"), publish)).toMatchObject({ id: null, ref: null, worker_pubkey: null });
+    }
+  });
+
+  it("publishes ids under the local profile, the one `npm start` and these tests run", async () => {
+    const s = await snapshot();
+    for (const job of s.jobs.filter((j) => j.privacy_class === "PUBLIC")) expect(job.id?.startsWith(job.ref ?? "-")).toBe(true);
+    const health = (await (await api("/monad/v1/health")).json()) as { settings: Record<string, unknown> };
+    expect(health.settings.DASHBOARD_JOB_IDS).toBe(true);
   });
 });
