@@ -89,7 +89,7 @@ export const TASK_LIMITS = {
  * refuses to load vectors whose hash differs.
  */
 export const TASK_ENGINE = {
-  revision: 2,
+  revision: 3,
   winkNlp: "2.4.0",
   winkModel: "1.8.1",
   wordVectorsSha256: "34885cbb0d57",

@@ -53,6 +53,18 @@ describe("classify", () => {
     }
   });
 
+  it("takes short desk labels in their desk sense, not their news sense ('bug', 'IT support')", () => {
+    const desk = ["billing", "bug", "account", "praise"];
+    expect(classify("The app crashes every time I open the settings page.", desk).label).toBe("bug");
+    expect(
+      classify("My laptop will not connect to the office wifi and the printer is offline.", ["sales", "legal", "IT support", "finance"])
+        .label,
+    ).toBe("IT support");
+    expect(
+      classify("Please send me a quote for 40 licences and any volume discount.", ["sales", "legal", "IT support", "finance"]).label,
+    ).toBe("sales");
+  });
+
   it("reads negated labels and negated words: 'not urgent', 'would not recommend'", () => {
     const labels = ["urgent", "not urgent"];
     expect(classify("This can wait until next month, it is not urgent.", labels).label).toBe("not urgent");

@@ -1,3 +1,4 @@
+import { glossOf } from "./label-glosses.ts";
 import { nlp } from "./nlp.ts";
 import { wordFeatures } from "./text-features.ts";
 import type { WordVectors } from "./word-vectors.ts";
@@ -57,7 +58,7 @@ function build(label: string, vectors: WordVectors): LabelModel {
     vectors.addTo(sum, w.id, 1);
     any = true;
   }
-  const vector = any ? unit(sum) : undefined;
+  const vector = withGloss(any ? unit(sum) : undefined, glossOf(spaced), vectors);
   let mean = 0;
   let spread = 1;
   if (vector !== undefined) {
@@ -80,6 +81,25 @@ function build(label: string, vectors: WordVectors): LabelModel {
     nullSpread: spread,
     lemmas: words.map((w) => w.lemma),
   };
+}
+
+/** Share of a glossed label's direction taken from its gloss (the rest from its own words). */
+const GLOSS_SHARE = 0.5;
+
+/** The label's direction moved toward the words that gloss it (label-glosses.ts). */
+function withGloss(own: Float64Array | undefined, gloss: readonly string[], vectors: WordVectors): Float64Array | undefined {
+  const sum = new Float64Array(vectors.dims);
+  let n = 0;
+  for (const word of gloss) {
+    const id = vectors.id(word);
+    if (id === undefined) continue;
+    vectors.addTo(sum, id, 1);
+    n++;
+  }
+  if (n === 0) return own;
+  const g = unit(sum);
+  if (own === undefined) return g;
+  return unit(own.map((x, i) => (1 - GLOSS_SHARE) * x + GLOSS_SHARE * (g[i] ?? 0)));
 }
 
 function unit(v: Float64Array): Float64Array {

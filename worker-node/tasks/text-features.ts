@@ -21,6 +21,8 @@ export interface WordFeature {
 const SIF_A = 1e-3;
 /** Harmonic number of the vocabulary size (~ln 40,000 + 0.58): turns a Zipf rank into a probability. */
 const ZIPF_NORM = 11.2;
+/** Words that end what a negation denies. */
+const CLAUSE_BREAKS = new Set(["and", "but", "or", "while", "because", "although", "though", "so", "yet"]);
 /** Weight of a word without a vector: rarer than anything in the vocabulary. */
 export const OOV_WEIGHT = 1;
 
@@ -36,12 +38,19 @@ export function wordFeatures(tokens: Tokens, vectors: WordVectors): WordFeature[
   // wink-nlp's typings declare `its.lemma` with a signature its own `out()` does not accept.
   const lemmaOf = its.lemma as unknown as ItsFunction<string>;
   const out: WordFeature[] = [];
+  // wink marks everything from a negation cue to the end of the sentence; a conjunction starts a
+  // new claim ("will not connect to the wifi and the printer is offline" says nothing against the
+  // printer).
+  let cut = false;
   tokens.each((t: ItemToken) => {
+    const inNegation = Boolean(t.out(its.negationFlag));
+    if (!inNegation) cut = false;
+    const normal = String(t.out(its.normal)).toLowerCase();
+    if (inNegation && CLAUSE_BREAKS.has(normal)) cut = true;
     if (t.out(its.type) !== "word" || t.out(its.stopWordFlag)) return;
-    const surface = String(t.out(its.normal)).toLowerCase();
     const lemma = String(t.out(lemmaOf)).toLowerCase();
-    const id = vectors.id(surface) ?? vectors.id(lemma);
-    out.push({ id, lemma, weight: id === undefined ? OOV_WEIGHT : sifWeight(id), negated: Boolean(t.out(its.negationFlag)) });
+    const id = vectors.id(normal) ?? vectors.id(lemma);
+    out.push({ id, lemma, weight: id === undefined ? OOV_WEIGHT : sifWeight(id), negated: inNegation && !cut });
   });
   return out;
 }
