@@ -124,7 +124,7 @@ export class DashboardStore {
               SUM(status = 'completed') AS completed, SUM(status = 'failed') AS failed,
               SUM(CASE WHEN status = 'completed' THEN completed_at - created_at END) AS latency_sum,
               MAX(CASE WHEN status = 'completed' THEN completed_at - created_at END) AS latency_max
-       FROM jobs WHERE completed_at >= ? AND status IN ('completed', 'failed') GROUP BY b`,
+       FROM jobs INDEXED BY jobs_by_completed WHERE completed_at >= ? AND status IN ('completed', 'failed') GROUP BY b`,
       bucketMs,
       since,
     );
@@ -144,15 +144,18 @@ export class DashboardStore {
     };
   }
 
+  /** Receipts not yet in an anchor batch (a running total, schema v8). */
   unanchored(): number {
-    return this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM receipts WHERE anchor_batch IS NULL")?.n ?? 0;
+    return this.sql.first<{ n: number }>("SELECT n FROM totals WHERE name = 'unanchored'")?.n ?? 0;
   }
 
-  // ---- money: whole-table aggregates, refreshed on a slower clock by the feed ----
+  // ---- money: running totals (schema v8) and per-worker sums, refreshed on a slower clock by the feed ----
 
   /** Jobs by payment state, with the sum of their prices. */
   paymentStates(): { payment_state: string; n: number; micro: number }[] {
-    return this.sql.all("SELECT payment_state, COUNT(*) AS n, SUM(price_micro) AS micro FROM jobs GROUP BY payment_state");
+    return this.sql.all(
+      "SELECT substr(name, 9) AS payment_state, n, micro FROM totals WHERE name LIKE 'payment:%' AND n > 0 ORDER BY name",
+    );
   }
 
   /** Earned and confirmed-paid per listed worker key (the same keys `workers()` lists). */

@@ -204,10 +204,11 @@ export class LedgerStore {
   }
 
   totals(): { earned: number; paid: number; refunded: number } {
+    // Running totals kept by triggers (schema v8): the ledger is never pruned, so no scan.
     const row = this.sql.first<{ earned: number | null; paid: number | null; refunded: number | null }>(
-      `SELECT (SELECT SUM(amount_micro) FROM ledger) AS earned,
-              (SELECT SUM(amount_micro) FROM transfers WHERE kind = 'payout' AND state = 'confirmed') AS paid,
-              (SELECT SUM(amount_micro) FROM transfers WHERE kind = 'refund' AND state = 'confirmed') AS refunded`,
+      `SELECT (SELECT micro FROM totals WHERE name = 'earned') AS earned,
+              (SELECT micro FROM totals WHERE name = 'transfer:payout') AS paid,
+              (SELECT micro FROM totals WHERE name = 'transfer:refund') AS refunded`,
     );
     return { earned: row?.earned ?? 0, paid: row?.paid ?? 0, refunded: row?.refunded ?? 0 };
   }

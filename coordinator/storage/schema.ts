@@ -4,7 +4,32 @@ import type { Sql } from "./sql.ts";
  * Versioned, idempotent DDL run once at Durable Object construction. Append a migration;
  * never edit one that has shipped. Times are epoch milliseconds unless a column says otherwise.
  */
-const MIGRATIONS: readonly string[] = [
+/** Trigger step: add one row of `micro` to the total `name` (when `when` holds). */
+function add(name: string, micro: string, when = "1"): string {
+  return `INSERT INTO totals (name, n, micro) SELECT ${name}, 1, ${micro} WHERE ${when}
+          ON CONFLICT(name) DO UPDATE SET n = n + 1, micro = micro + excluded.micro`;
+}
+
+/** Trigger step: take one row of `micro` off the total `name` (when `when` holds). */
+function sub(name: string, micro: string, when = "1"): string {
+  return `UPDATE totals SET n = n - 1, micro = micro - ${micro} WHERE name = ${name} AND ${when}`;
+}
+
+/** The totals as the tables say now: run once when the triggers are installed (and by the test that checks them). */
+export const TOTALS_BACKFILL: readonly string[] = [
+  "DELETE FROM totals",
+  `INSERT INTO totals (name, n, micro)
+   SELECT 'payment:' || payment_state, COUNT(*), COALESCE(SUM(price_micro), 0) FROM jobs GROUP BY payment_state`,
+  "INSERT INTO totals (name, n, micro) SELECT 'earned', COUNT(*), COALESCE(SUM(amount_micro), 0) FROM ledger",
+  `INSERT INTO totals (name, n, micro)
+   SELECT 'transfer:' || kind, COUNT(*), COALESCE(SUM(amount_micro), 0) FROM transfers WHERE state = 'confirmed' GROUP BY kind`,
+  "INSERT INTO totals (name, n, micro) SELECT 'unanchored', COUNT(*), 0 FROM receipts WHERE anchor_batch IS NULL",
+];
+
+/** A migration: DDL split on `;`, or statements given one by one (trigger bodies contain `;`). */
+type Migration = string | readonly string[];
+
+const MIGRATIONS: readonly Migration[] = [
   // v1: jobs, receipts, trust pairings, workers and live connections.
   `
   CREATE TABLE IF NOT EXISTS jobs (
@@ -280,6 +305,62 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS audits_by_state ON audits(state);
   `,
+  // v8: running money totals for the dashboard, kept exact by triggers in the same transaction as
+  // every write to jobs, ledger, transfers and receipts, so a snapshot reads a few rows instead
+  // of aggregating tables that grow with every job (the ledger is never pruned). Names:
+  // `payment:<state>` (jobs by payment state), `earned` (ledger), `transfer:<kind>` (confirmed
+  // payouts and refunds), `unanchored` (receipts not yet in an anchor batch).
+  // The throughput and latency series read the last five minutes of finished jobs by seek.
+  [
+    "CREATE INDEX IF NOT EXISTS jobs_by_completed ON jobs(completed_at)",
+    "CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, n INTEGER NOT NULL, micro INTEGER NOT NULL)",
+    ...TOTALS_BACKFILL,
+    `CREATE TRIGGER IF NOT EXISTS totals_job_insert AFTER INSERT ON jobs BEGIN
+       ${add("'payment:' || NEW.payment_state", "NEW.price_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_job_update AFTER UPDATE OF payment_state, price_micro ON jobs
+     WHEN OLD.payment_state IS NOT NEW.payment_state OR OLD.price_micro IS NOT NEW.price_micro BEGIN
+       ${sub("'payment:' || OLD.payment_state", "OLD.price_micro")};
+       ${add("'payment:' || NEW.payment_state", "NEW.price_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_job_delete AFTER DELETE ON jobs BEGIN
+       ${sub("'payment:' || OLD.payment_state", "OLD.price_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_ledger_insert AFTER INSERT ON ledger BEGIN
+       ${add("'earned'", "NEW.amount_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_ledger_update AFTER UPDATE OF amount_micro ON ledger
+     WHEN OLD.amount_micro IS NOT NEW.amount_micro BEGIN
+       ${sub("'earned'", "OLD.amount_micro")};
+       ${add("'earned'", "NEW.amount_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_ledger_delete AFTER DELETE ON ledger BEGIN
+       ${sub("'earned'", "OLD.amount_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_transfer_insert AFTER INSERT ON transfers WHEN NEW.state = 'confirmed' BEGIN
+       ${add("'transfer:' || NEW.kind", "NEW.amount_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_transfer_update AFTER UPDATE OF state, kind, amount_micro ON transfers
+     WHEN (OLD.state = 'confirmed' OR NEW.state = 'confirmed')
+       AND (OLD.state IS NOT NEW.state OR OLD.kind IS NOT NEW.kind OR OLD.amount_micro IS NOT NEW.amount_micro) BEGIN
+       ${sub("'transfer:' || OLD.kind", "OLD.amount_micro", "OLD.state = 'confirmed'")};
+       ${add("'transfer:' || NEW.kind", "NEW.amount_micro", "NEW.state = 'confirmed'")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_transfer_delete AFTER DELETE ON transfers WHEN OLD.state = 'confirmed' BEGIN
+       ${sub("'transfer:' || OLD.kind", "OLD.amount_micro")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_receipt_insert AFTER INSERT ON receipts WHEN NEW.anchor_batch IS NULL BEGIN
+       ${add("'unanchored'", "0")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_receipt_update AFTER UPDATE OF anchor_batch ON receipts
+     WHEN (OLD.anchor_batch IS NULL) <> (NEW.anchor_batch IS NULL) BEGIN
+       ${sub("'unanchored'", "0", "OLD.anchor_batch IS NULL")};
+       ${add("'unanchored'", "0", "NEW.anchor_batch IS NULL")};
+     END`,
+    `CREATE TRIGGER IF NOT EXISTS totals_receipt_delete AFTER DELETE ON receipts WHEN OLD.anchor_batch IS NULL BEGIN
+       ${sub("'unanchored'", "0")};
+     END`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -289,7 +370,8 @@ export function migrate(sql: Sql): void {
   const current = sql.first<{ version: number }>("SELECT version FROM schema_version")?.version ?? 0;
   if (current === 0) sql.run("INSERT INTO schema_version (version) VALUES (0)");
   for (let v = current; v < MIGRATIONS.length; v++) {
-    for (const statement of splitStatements(MIGRATIONS[v] ?? "")) sql.exec(statement);
+    const migration = MIGRATIONS[v] ?? "";
+    for (const statement of typeof migration === "string" ? splitStatements(migration) : migration) sql.exec(statement);
     sql.run("UPDATE schema_version SET version = ?", v + 1);
   }
 }
