@@ -1,30 +1,15 @@
 // The live dashboard in a real browser (Debian's Chromium driven by playwright-core) against the
 // real coordinator under `wrangler dev`, with workers on real sockets. Screenshots go to
 // .tmp/test-output/ for a human to look at.
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { SimWorker } from "../bench/sim-worker.ts";
 import { generateKeyPair } from "../protocol/index.ts";
 import { type DevCoordinator, startCoordinator } from "../scripts/dev-coordinator.ts";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const OUTPUT = path.join(repoRoot, ".tmp", "test-output");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, TEST_OUTPUT } from "./support/chromium.ts";
 
 const HOSTILE_AGENT = "<img src=x onerror=alert(1)><script>alert(2)</script> & co";
 // Model names are limited by the protocol to [A-Za-z0-9._:/-] (markup is refused at register):
@@ -67,10 +52,8 @@ async function live(p: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
-  }
-  await mkdir(OUTPUT, { recursive: true });
+  requireChromium();
+  await mkdir(TEST_OUTPUT, { recursive: true });
   // Playwright gives every launch a fresh, throwaway --user-data-dir of its own.
   [coordinator, browser] = await Promise.all([
     startCoordinator(),
@@ -189,7 +172,7 @@ describe("live dashboard in a browser", () => {
     );
     const last = ids.at(-1) ?? "";
     await page.locator(`#jobs-body tr[data-id="${last}"][data-stage="completed"]`).waitFor({ timeout: 5_000 });
-    await page.screenshot({ path: path.join(OUTPUT, "dashboard-desktop.png"), fullPage: true });
+    await page.screenshot({ path: path.join(TEST_OUTPUT, "dashboard-desktop.png"), fullPage: true });
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     try {
@@ -199,9 +182,9 @@ describe("live dashboard in a browser", () => {
       // Tables turn into cards; nothing makes the page itself scroll sideways.
       const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);
-      await small.screenshot({ path: path.join(OUTPUT, "dashboard-phone.png"), fullPage: true });
+      await small.screenshot({ path: path.join(TEST_OUTPUT, "dashboard-phone.png"), fullPage: true });
       await small.emulateMedia({ colorScheme: "dark" });
-      await small.screenshot({ path: path.join(OUTPUT, "dashboard-phone-dark.png"), fullPage: true });
+      await small.screenshot({ path: path.join(TEST_OUTPUT, "dashboard-phone-dark.png"), fullPage: true });
     } finally {
       await phone.close();
     }

@@ -4,7 +4,6 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -26,22 +25,10 @@ import { WorkerAgent } from "../worker-node/agent.ts";
 import { workerSocketUrl } from "../worker-node/config.ts";
 import { createLogger } from "../worker-node/logger.ts";
 import { TaskPool } from "../worker-node/tasks/task-pool.ts";
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, TEST_OUTPUT } from "./support/chromium.ts";
 import { relaySockets, type SocketRelay } from "./support/socket-relay.ts";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const OUTPUT_DIR = path.join(root, ".tmp", "test-output");
-const SCREENSHOT = path.join(OUTPUT_DIR, "worker-page-mobile.png");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
+const SCREENSHOT = path.join(TEST_OUTPUT, "worker-page-mobile.png");
 let coordinator: DevCoordinator;
 let context: BrowserContext;
 let profile: string;
@@ -98,13 +85,14 @@ async function onlineWorkers(): Promise<{ provider_pubkey: string; provider_type
 
 describe("the browser worker page", () => {
   beforeAll(async () => {
+    requireChromium();
     nodeTasks = new TaskPool(1);
     profile = await mkdtemp(path.join(tmpdir(), "dispatch-chromium-"));
     // Independent start-ups, side by side: the coordinator, Chromium, and the Node engine's thread.
     [coordinator, context] = await Promise.all([
       startCoordinator(),
       chromium.launchPersistentContext(profile, {
-        executablePath: "/usr/bin/chromium",
+        executablePath: CHROMIUM,
         headless: true,
         args: CHROMIUM_ARGS,
         viewport: { width: 390, height: 844 },
@@ -184,7 +172,7 @@ describe("the browser worker page", () => {
     await expect.poll(() => page.locator("#jobs-done").textContent()).toBe("3");
     // Phone layout: nothing wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-    await mkdir(OUTPUT_DIR, { recursive: true });
+    await mkdir(TEST_OUTPUT, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
