@@ -32,6 +32,7 @@ import { Money } from "./payouts/money.ts";
 import { receiptView } from "./receipt-view.ts";
 import { Retention } from "./retention.ts";
 import { publicSettings, readSettings, type Settings } from "./settings.ts";
+import { setting } from "./settings-registry.ts";
 import { attachment, setAttachment, socketTag } from "./sockets.ts";
 import { DashboardStore } from "./storage/dashboard-store.ts";
 import type { JobRow } from "./storage/job-store.ts";
@@ -97,7 +98,7 @@ export class ChainCoordinator extends DurableObject<Env> {
       this.life,
       this.sql,
       () => this.settings().onchain,
-      (tx) => readSettings(this.env, "monad").money.explorerTxUrl?.replace("{tx}", tx) ?? null,
+      (tx) => setting(this.env, "EXPLORER_TX_URL_MONAD")?.replace("{tx}", tx) ?? null,
     );
     this.admission = new Admission(this.life, this.payments, () => this.settings().limits);
     this.retention = new Retention(
@@ -144,7 +145,8 @@ export class ChainCoordinator extends DurableObject<Env> {
       listeners: this.listeners,
       chain: () => this.chain(),
       settings: () => this.settings(),
-      anchorExplorer: () => readSettings(this.env, "monad").money.explorerTxUrl,
+      // Anchors are on the EVM chain whichever chain this is: read that one setting, not all of Monad's.
+      anchorExplorer: () => setting(this.env, "EXPLORER_TX_URL_MONAD"),
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);

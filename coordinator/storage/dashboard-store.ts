@@ -59,7 +59,8 @@ export class DashboardStore {
 
   queue(): { pending: number; assigned: number; settling: number } {
     const rows = this.sql.all<{ status: string; n: number }>(
-      "SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'assigned', 'settling') GROUP BY status",
+      // Audit runs are the coordinator's own jobs: never listed, as in /v1/health.
+      "SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'assigned', 'settling') AND audit_of IS NULL GROUP BY status",
     );
     const get = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
     return { pending: get("pending"), assigned: get("assigned"), settling: get("settling") };
@@ -106,7 +107,7 @@ export class DashboardStore {
       `SELECT j.id, j.job_type, j.policy, j.privacy_class, j.route, j.status, j.reason, j.attempts, j.payment_state, j.price_micro,
               j.worker_pubkey, j.created_at, j.completed_at, r.anchor_batch, b.tx AS anchor_tx
        FROM (SELECT id, job_type, policy, privacy_class, route, status, reason, attempts, payment_state, price_micro, worker_pubkey,
-                    created_at, completed_at FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?) j
+                    created_at, completed_at FROM jobs WHERE audit_of IS NULL ORDER BY created_at DESC, id DESC LIMIT ?) j
        LEFT JOIN receipts r ON r.job_id = j.id LEFT JOIN anchor_batches b ON b.batch_id = r.anchor_batch
        ORDER BY j.created_at DESC, j.id DESC`,
       limit,
@@ -124,7 +125,7 @@ export class DashboardStore {
               SUM(status = 'completed') AS completed, SUM(status = 'failed') AS failed,
               SUM(CASE WHEN status = 'completed' THEN completed_at - created_at END) AS latency_sum,
               MAX(CASE WHEN status = 'completed' THEN completed_at - created_at END) AS latency_max
-       FROM jobs INDEXED BY jobs_by_completed WHERE completed_at >= ? AND status IN ('completed', 'failed') GROUP BY b`,
+       FROM jobs INDEXED BY jobs_finished WHERE completed_at >= ? AND status IN ('completed', 'failed') GROUP BY b`,
       bucketMs,
       since,
     );

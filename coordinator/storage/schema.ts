@@ -310,9 +310,13 @@ const MIGRATIONS: readonly Migration[] = [
   // of aggregating tables that grow with every job (the ledger is never pruned). Names:
   // `payment:<state>` (jobs by payment state), `earned` (ledger), `transfer:<kind>` (confirmed
   // payouts and refunds), `unanchored` (receipts not yet in an anchor batch).
-  // The throughput and latency series read the last five minutes of finished jobs by seek.
+  // Also: the deadline indexes on connections, which v4 gained after it had shipped (an object
+  // already past v4 never ran them), and the dashboard's oldest-first walk of connections.
   [
-    "CREATE INDEX IF NOT EXISTS jobs_by_completed ON jobs(completed_at)",
+    "CREATE INDEX IF NOT EXISTS connections_by_last_seen ON connections(last_seen)",
+    "CREATE INDEX IF NOT EXISTS connections_by_offer ON connections(offer_after)",
+    "CREATE INDEX IF NOT EXISTS connections_by_refill ON connections(refill_at)",
+    "CREATE INDEX IF NOT EXISTS connections_by_age ON connections(connected_at, pubkey)",
     "CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, n INTEGER NOT NULL, micro INTEGER NOT NULL)",
     ...TOTALS_BACKFILL,
     `CREATE TRIGGER IF NOT EXISTS totals_job_insert AFTER INSERT ON jobs BEGIN
