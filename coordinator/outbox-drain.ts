@@ -100,8 +100,10 @@ export class OutboxDrain {
       rows.filter((r) => r.kind !== "feedback"),
       MAX_CHAIN_ATTEMPTS,
       async (row) => {
+        // The trust layer finishes its own rows (a reputation refresh re-arms itself in the same
+        // transaction): marking it done here again would cancel the re-arm.
         await this.trust.handle(row);
-        return "done";
+        return "rearmed";
       },
     );
   }

@@ -181,9 +181,8 @@ export class TrustLayer {
 
   async handle(row: OutboxRow): Promise<void> {
     const now = Date.now();
-    if (row.kind === "feedback") {
-      await this.feedbackBatch([row]);
-    } else if (row.kind === "reputation") {
+    // Feedback rows go through feedbackBatch (outbox-drain.ts), never here.
+    if (row.kind === "reputation") {
       const agentId = this.life.workers.agentId(row.ref);
       const online = this.life.workers.connectionByPubkey(row.ref) !== undefined;
       if (agentId) this.life.workers.setReputation(row.ref, await this.evm().reputation(BigInt(agentId)), now);
