@@ -17,7 +17,9 @@ export function paymentIdentity(payload: PaymentPayload, requirements: PaymentRe
     const auth = (inner.authorization ?? inner.permit2Authorization) as { from?: unknown; nonce?: unknown } | undefined;
     if (typeof auth?.from !== "string" || (typeof auth.nonce !== "string" && typeof auth.nonce !== "number")) return null;
     const scheme = inner.authorization ? "eip3009" : "permit2";
-    return `evm:${network}:${scheme}:${requirements.asset.toLowerCase()}:${auth.from.toLowerCase()}:${normalizeNonce(String(auth.nonce))}`;
+    const nonce = normalizeNonce(String(auth.nonce));
+    if (nonce === null) return null;
+    return `evm:${network}:${scheme}:${requirements.asset.toLowerCase()}:${auth.from.toLowerCase()}:${nonce}`;
   }
   if (network.startsWith("solana:")) {
     const message = typeof inner.transaction === "string" ? transactionMessage(inner.transaction) : null;
@@ -26,8 +28,13 @@ export function paymentIdentity(payload: PaymentPayload, requirements: PaymentRe
   return null;
 }
 
+/** Longest spelling of a uint256 nonce: 0x and 64 hex digits, or 78 decimal digits (with room for spaces). */
+const MAX_NONCE_CHARS = 96;
+
 /** A hex nonce (0x-prefixed, any case) or a decimal one, in one canonical spelling. */
-function normalizeNonce(nonce: string): string {
+function normalizeNonce(nonce: string): string | null {
+  // The payer writes this; BigInt() of a 100,000-digit string would stall the chain's object.
+  if (nonce.length > MAX_NONCE_CHARS) return null;
   const trimmed = nonce.trim().toLowerCase();
   if (/^0x[0-9a-f]+$/.test(trimmed)) return `0x${trimmed.slice(2).replace(/^0+(?=.)/, "")}`;
   if (/^\d+$/.test(trimmed)) return `0x${BigInt(trimmed).toString(16)}`;

@@ -40,4 +40,14 @@ describe("payment identity", () => {
   it("refuses a payload that names no payer or nonce", () => {
     expect(paymentIdentity(evm({ signature: "0xaa" }), evmRequirements)).toBeNull();
   });
+
+  it("refuses a nonce longer than any uint256 before parsing it (a decimal BigInt of 100,000 digits)", () => {
+    const decimal = BigInt(authorization.nonce).toString(10);
+    expect(paymentIdentity(evm({ authorization: { ...authorization, nonce: decimal }, signature: "0xaa" }), evmRequirements)).toBe(
+      paymentIdentity(evm({ authorization, signature: "0xaa" }), evmRequirements),
+    );
+    expect(
+      paymentIdentity(evm({ authorization: { ...authorization, nonce: "9".repeat(100_000) }, signature: "0xaa" }), evmRequirements),
+    ).toBeNull();
+  });
 });
