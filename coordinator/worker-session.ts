@@ -1,4 +1,7 @@
 import {
+  ADDRESS_FORMAT,
+  type Chain,
+  isPayoutAddress,
   type JobProgressMessage,
   type JobType,
   LIMITS,
@@ -19,15 +22,6 @@ import type { Listeners } from "./listeners.ts";
 import { attachment, closeQuietly, type SocketAttachment, send, sendError, setAttachment } from "./sockets.ts";
 
 export const HEARTBEAT_INTERVAL_MS = 10_000;
-
-const PAYOUT_FORMAT: Record<string, string> = { monad: "0x and 40 hex digits", solana: "a base58 public key" };
-
-/** A payout address of this chain's shape: an EVM address on monad, a base58 32-byte key on solana. */
-export function isPayoutAddress(chain: string, address: string): boolean {
-  if (chain === "monad") return /^0x[0-9a-fA-F]{40}$/.test(address);
-  if (chain === "solana") return /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(address);
-  return false;
-}
 
 /** Close codes in the private range, so workers can tell why they were dropped. */
 export const CLOSE = { authFailed: 4001, replaced: 4002, unverifiedRefused: 4003 } as const;
@@ -172,7 +166,11 @@ export class WorkerSessions {
       this.life.socketGone(existing.socket_id, now);
     }
     if (msg.payout_address !== undefined && !isPayoutAddress(this.chain(), msg.payout_address)) {
-      sendError(ws, "INVALID_MESSAGE", `payout_address is not a ${this.chain()} address (${PAYOUT_FORMAT[this.chain()] ?? "?"})`);
+      sendError(
+        ws,
+        "INVALID_MESSAGE",
+        `payout_address is not a ${this.chain()} address (${ADDRESS_FORMAT[this.chain() as Chain]?.what ?? "?"})`,
+      );
       return;
     }
     const allowed = PROVIDER_CAPABILITIES[msg.provider_type];

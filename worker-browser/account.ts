@@ -16,12 +16,5 @@ export function usdc(micro: number): string {
   return `${sign}${Math.floor(abs / 1_000_000)}.${String(abs % 1_000_000).padStart(6, "0")}`;
 }
 
-const PAYOUT_FORMATS: Record<string, RegExp> = {
-  monad: /^0x[0-9a-fA-F]{40}$/,
-  solana: /^[1-9A-HJ-NP-Za-km-z]{32,44}$/,
-};
-
-/** The coordinator's own check (coordinator/worker-session.ts), so a typo is caught before connecting. */
-export function isPayoutAddress(chain: string, address: string): boolean {
-  return PAYOUT_FORMATS[chain]?.test(address) ?? false;
-}
+/** The coordinator's own check, so a typo is caught before connecting. */
+export { isPayoutAddress } from "../protocol/index.ts";

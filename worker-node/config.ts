@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Chain, ProviderType } from "../protocol/index.ts";
-import { CHAINS, LIMITS, ModelName, sameModel } from "../protocol/index.ts";
+import { ADDRESS_FORMAT, CHAINS, isPayoutAddress, LIMITS, ModelName, sameModel } from "../protocol/index.ts";
 import type { BackendMode } from "./llm/select-backend.ts";
 import type { LogFormat, LogLevel } from "./logger.ts";
 
@@ -295,11 +295,6 @@ function parseTargets(coordinators: string[] | undefined, chainValues: string[])
   return targets;
 }
 
-const PAYOUT_SHAPES: Record<Chain, { re: RegExp; what: string }> = {
-  monad: { re: /^0x[0-9a-fA-F]{40}$/, what: "an EVM address (0x and 40 hex digits)" },
-  solana: { re: /^[1-9A-HJ-NP-Za-km-z]{32,44}$/, what: "a base58 Solana address" },
-};
-
 /**
  * Gives each chain its payout address: `chain=ADDR`, or a bare address that goes to the one
  * chain served, or else to the chain whose address shape it has. Checked against that shape.
@@ -318,11 +313,11 @@ function withPayoutAddresses(targets: Target[], values: string[]): Target[] {
     } else if (targets.length === 1) {
       chain = targets[0]?.chain;
     } else {
-      chain = CHAINS.find((c) => PAYOUT_SHAPES[c].re.test(addr));
+      chain = CHAINS.find((c) => isPayoutAddress(c, addr));
     }
     if (chain === undefined) throw new ConfigError(`--payout-address ${JSON.stringify(value)}: say which chain (chain=ADDR)`);
-    if (!PAYOUT_SHAPES[chain].re.test(addr)) {
-      throw new ConfigError(`--payout-address for ${chain} must be ${PAYOUT_SHAPES[chain].what} (got ${JSON.stringify(addr)})`);
+    if (!isPayoutAddress(chain, addr)) {
+      throw new ConfigError(`--payout-address for ${chain} must be ${ADDRESS_FORMAT[chain].what} (got ${JSON.stringify(addr)})`);
     }
     byChain.set(chain, addr);
   }
