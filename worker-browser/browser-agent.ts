@@ -6,7 +6,7 @@ import type {
   TaskFailure,
   TaskOutput,
 } from "../protocol/index.ts";
-import { canonicalReceipt, completionFor, TASK_ENGINE_VERSION } from "../protocol/index.ts";
+import { canonicalReceipt, completionFor, TASK_ENGINE_VERSION, TrustClaimMessage } from "../protocol/index.ts";
 import { jobBudgetMs, TASK_CPU_BUDGET_MS } from "../worker-node/job-executor.ts";
 import { CoordinatorSocket, type Registration, type SocketState } from "./coordinator-socket.ts";
 import type { DeviceKey } from "./device-key.ts";
@@ -66,7 +66,6 @@ export class BrowserAgent {
       handlers: {
         state: (state) => this.#onState(state),
         message: (msg) => this.#onMessage(msg),
-        metrics: () => ({ active_jobs: this.#active.size, slots: opts.slots, pending_completions: this.#outbox.size, runtime: "browser" }),
       },
     });
   }
@@ -82,6 +81,12 @@ export class BrowserAgent {
 
   /** Claims a trust pairing code over the verified socket (now, or as soon as it is registered). */
   claim(code: string): void {
+    // A code from a link is anyone's text: one the coordinator would refuse as malformed (not as
+    // a pairing) would otherwise be re-sent on every reconnect.
+    if (!TrustClaimMessage.shape.pairing_code.safeParse(code).success) {
+      this.#opts.events.pairingRefused("INVALID_CODE", "this is not a pairing code");
+      return;
+    }
     this.#trustPending = code;
     if (this.#socket.registered) this.#socket.send({ type: "trust_claim", pairing_code: code });
   }

@@ -1,5 +1,5 @@
 import type { CoordinatorMessage, RegisterAckMessage, RegisterMessage, WorkerMessage } from "../protocol/index.ts";
-import { registerSigningString } from "../protocol/index.ts";
+import { HEARTBEAT_FRAME, registerSigningString } from "../protocol/index.ts";
 import { Backoff } from "../worker-node/backoff.ts";
 import { parseCoordinatorMessage } from "../worker-node/coordinator-messages.ts";
 import type { DeviceKey } from "./device-key.ts";
@@ -17,7 +17,6 @@ export interface SocketHandlers {
   state(state: SocketState): void;
   /** Job, trust and payment traffic: everything but the handshake and heartbeats. */
   message(msg: CoordinatorMessage): void;
-  metrics?(): Record<string, unknown>;
 }
 
 export interface CoordinatorSocketOptions {
@@ -111,11 +110,13 @@ export class CoordinatorSocket {
       if (this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
       const msg: RegisterMessage = { type: "register", provider_pubkey: this.#opts.key.publicKey, ...registration, signature };
       ws.send(JSON.stringify(msg));
-      registerTimer = this.#after(REGISTER_TIMEOUT_MS, () => this.#abandon(ws, "no register_ack in time"));
     };
 
     ws.onopen = () => {
       this.#lastHeard = Date.now();
+      // One deadline for the whole handshake, from the open: a coordinator that never challenges,
+      // or never acknowledges, is left; a repeated challenge does not start a second timer.
+      registerTimer = this.#after(REGISTER_TIMEOUT_MS, () => this.#abandon(ws, "no register_ack in time"));
     };
     ws.onmessage = (event) => {
       if (this.#ws !== ws || typeof event.data !== "string") return;
@@ -192,7 +193,8 @@ export class CoordinatorSocket {
         return;
       }
       if (this.#lastPing === 0 || this.#lastHeard >= this.#lastPing) this.#lastPing = now;
-      this.send({ type: "heartbeat", provider_pubkey: this.#opts.key.publicKey, metrics: this.#opts.handlers.metrics?.() ?? {} });
+      // The exact frame the coordinator answers without waking its object, as the Node worker sends.
+      if (this.#registered && ws.readyState === WebSocket.OPEN) ws.send(HEARTBEAT_FRAME);
     }, intervalMs);
   }
 
