@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureWorkerPage } from "./build-worker-page.ts";
-import { wranglerEnv } from "./wrangler-env.ts";
+import { WRANGLER_BIN, wranglerEnv } from "./wrangler-env.ts";
 
 export interface DevCoordinator {
   /** Base URL, e.g. http://127.0.0.1:41234 (chain prefixes go after it). */
@@ -24,7 +24,6 @@ export interface DevCoordinator {
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
 const START_TIMEOUT_MS = 30_000;
 
 /**
@@ -62,7 +61,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const proc = spawn(
       process.execPath,
       [
-        WRANGLER,
+        WRANGLER_BIN,
         "dev",
         "--ip",
         "127.0.0.1",

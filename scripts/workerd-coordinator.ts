@@ -11,10 +11,9 @@ import { fileURLToPath } from "node:url";
 import { ensureWorkerPage } from "./build-worker-page.ts";
 import type { CoordinatorOptions, DevCoordinator } from "./dev-coordinator.ts";
 import { freePort } from "./dev-coordinator.ts";
-import { wranglerEnv } from "./wrangler-env.ts";
+import { WRANGLER_BIN, wranglerEnv } from "./wrangler-env.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
 const WORKERD = path.join(repoRoot, "node_modules", "workerd", "bin", "workerd");
 
 /** The `[vars]` a local run needs; the caller's vars override them. */
@@ -82,7 +81,7 @@ export async function serveOnWorkerd(
   const dir = await mkdtemp(path.join(os.tmpdir(), "dispatch-workerd-"));
   const build = spawnSync(
     process.execPath,
-    [WRANGLER, "deploy", "--dry-run", "--config", options.config, "--outdir", path.join(dir, "bundle")],
+    [WRANGLER_BIN, "deploy", "--dry-run", "--config", options.config, "--outdir", path.join(dir, "bundle")],
     {
       cwd: repoRoot,
       env: wranglerEnv(repoRoot, path.join(dir, "config")),
@@ -111,7 +110,8 @@ export async function serveOnWorkerd(
     proc.stderr?.on("data", collect);
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`workerd exited (${proc.exitCode}):\n${log.slice(-4_000)}`);
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`workerd exited (${proc.exitCode ?? proc.signalCode}):\n${log.slice(-4_000)}`);
       try {
         // Any HTTP answer means it is serving (the coordinator's health, or a bench Worker's 404).
         await fetch(`${url}/monad/v1/health`, { signal: AbortSignal.timeout(1_000) });
@@ -126,7 +126,8 @@ export async function serveOnWorkerd(
   const kill = async (): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null) return;
+    // Exited, or killed by a signal (then exitCode stays null and "exit" has already fired).
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     proc.kill("SIGKILL");
     await gone;
