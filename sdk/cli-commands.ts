@@ -7,7 +7,7 @@ import { DispatchError, type DispatchErrorCode } from "./errors.ts";
 import { loadIdentity, loadOrCreateIdentity } from "./identity-file.ts";
 import type { PaymentClientInput } from "./payments.ts";
 import { ComputeRouter } from "./router.ts";
-import type { Identity, JobResult, ProgressEvent } from "./types.ts";
+import type { ComputeRouterOptions, Identity, JobResult, ProgressEvent } from "./types.ts";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -27,7 +27,12 @@ export interface CommandArgs {
 /** Identity need: "create" makes a key on first use, "load" uses one if it exists, "none" ignores it. */
 type IdentityNeed = "create" | "load" | "none";
 
-export async function makeRouter(args: CommandArgs, need: IdentityNeed, x402Client?: PaymentClientInput): Promise<ComputeRouter> {
+export async function makeRouter(
+  args: CommandArgs,
+  need: IdentityNeed,
+  x402Client?: PaymentClientInput,
+  extra: Pick<ComputeRouterOptions, "maxPrice"> = {},
+): Promise<ComputeRouter> {
   let identity: Identity | undefined;
   if (need === "create") {
     const { identity: id, created } = await loadOrCreateIdentity(args.config.identityPath);
@@ -47,6 +52,7 @@ export async function makeRouter(args: CommandArgs, need: IdentityNeed, x402Clie
     ...(args.config.userId ? { userId: args.config.userId } : {}),
     ...(args.config.hosted ? { hosted: args.config.hosted } : {}),
     ...(x402Client ? { x402Client } : {}),
+    ...extra,
   });
 }
 

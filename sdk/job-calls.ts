@@ -78,18 +78,22 @@ export async function commitJob(
   let paymentHeaders: Record<string, string> | undefined;
   let retries = 0;
   let admissionRetries = 0;
+  // One wait for the whole commit, however many attempts it takes: a coordinator that keeps
+  // failing cannot stretch the call to (attempts x wait).
+  const waitUntil = Date.now() + waitSeconds * 1000;
   while (true) {
+    const waitLeft = Math.max(0, Math.ceil((waitUntil - Date.now()) / 1000));
     let res: Response;
     try {
       res = await client.send({
         method: "POST",
         path: commitEndpoint(tier),
-        query: { wait: waitSeconds > 0 ? waitSeconds : undefined },
+        query: { wait: waitLeft > 0 ? waitLeft : undefined },
         body,
         sign: privacy === "PRIVATE",
         headers: { "idempotency-key": req.idempotencyKey, ...paymentHeaders },
         signal: req.signal,
-        timeoutMs: COMMIT_HTTP_TIMEOUT_MS + waitSeconds * 1000,
+        timeoutMs: COMMIT_HTTP_TIMEOUT_MS + waitLeft * 1000,
       });
     } catch (err) {
       if (retryable(err) && retries < COMMIT_RETRIES) {

@@ -25,7 +25,8 @@ export async function mcpCommand(args: CommandArgs): Promise<number> {
       made = (async () => {
         const maxAmount = maxPriceMicroUsd === undefined ? {} : { maxAmount: BigInt(maxPriceMicroUsd) };
         const payment = await cliPaymentClient(args.env, quoteRouter, job, maxAmount);
-        return makeRouter(args, "load", payment?.client);
+        // The router's own price check (a 402 above the limit is never signed) uses the same cap.
+        return makeRouter(args, "load", payment?.client, maxPriceMicroUsd === undefined ? {} : { maxPrice: maxPriceMicroUsd });
       })();
       // A failure (a malformed key) is reported to this call and tried afresh on the next.
       made.catch(() => routers.delete(key));

@@ -202,7 +202,7 @@ async function paidRouter(deps: McpDeps, jobType: JobType, policy: "auto" | "fas
   const price = priceMicroUsd(resolvePolicy(resolved, jobType), jobType);
   if (deps.maxPriceMicroUsd !== undefined && price > deps.maxPriceMicroUsd) {
     throw new DispatchError(
-      "payment_failed",
+      "price_too_high",
       `the ${resolvePolicy(resolved, jobType)} price of ${jobType} is ${usd(price)}, above this server's cap of ${usd(deps.maxPriceMicroUsd)} per call (--max-price); nothing was paid`,
     );
   }
