@@ -7,6 +7,7 @@ import type {
   TaskOutput,
 } from "../protocol/index.ts";
 import { canonicalReceipt, completionFor, TASK_ENGINE_VERSION, TrustClaimMessage } from "../protocol/index.ts";
+import { FINAL_COMPLETION_ERRORS, TRUST_ERRORS } from "../worker-node/coordinator-messages.ts";
 import { jobBudgetMs, TASK_CPU_BUDGET_MS } from "../worker-node/job-executor.ts";
 import { CoordinatorSocket, type Registration, type SocketState } from "./coordinator-socket.ts";
 import type { DeviceKey } from "./device-key.ts";
@@ -38,10 +39,6 @@ export interface AgentEvents {
   paid(msg: PaymentPostedMessage): void;
   note(text: string): void;
 }
-
-/** Codes after which the coordinator will never accept a completion we hold. */
-const FINAL_COMPLETION_ERRORS = new Set(["UNKNOWN_JOB", "NOT_ASSIGNED", "INVALID_RECEIPT"]);
-const TRUST_ERRORS = new Set(["INVALID_CODE", "ALREADY_CLAIMED", "EXPIRED", "TOO_MANY_PAIRINGS"]);
 
 /**
  * The browser worker: a SEEKER (TASK only) that takes assignments, runs them in its Web Workers

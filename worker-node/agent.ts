@@ -9,6 +9,7 @@ import type {
   RegisterAckMessage,
 } from "../protocol/index.ts";
 import { completionFor, signReceipt, TASK_ENGINE_VERSION } from "../protocol/index.ts";
+import { FINAL_COMPLETION_ERRORS, TRUST_ERRORS } from "./coordinator-messages.ts";
 import type { ExecutorDeps, JobOutput } from "./job-executor.ts";
 import { executeJob, jobBudgetMs } from "./job-executor.ts";
 import type { ModelLists } from "./llm/model-inventory.ts";
@@ -48,10 +49,6 @@ interface ActiveJob {
   waiting: boolean;
   done: Promise<void>;
 }
-
-/** Job codes after which the coordinator will never accept a completion we hold. */
-const FINAL_COMPLETION_ERRORS = new Set(["UNKNOWN_JOB", "NOT_ASSIGNED", "INVALID_RECEIPT"]);
-const TRUST_ERRORS = new Set(["INVALID_CODE", "ALREADY_CLAIMED", "EXPIRED", "TOO_MANY_PAIRINGS"]);
 
 /**
  * The worker: takes assignments from the session, runs them within their slots, and keeps

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { CoordinatorMessage } from "../protocol/index.ts";
-import { JobType, PrivacyClass, Tier, type WS_ERROR_CODES } from "../protocol/index.ts";
+import { JobType, LIMITS, PrivacyClass, parseBoundedJson, Tier, type WS_ERROR_CODES } from "../protocol/index.ts";
 
 // protocol/ws.ts declares the coordinator's messages as interfaces (the coordinator builds
 // them); the worker receives them from the network, so it checks the fields it acts on.
@@ -82,14 +82,28 @@ const Incoming = z.discriminatedUnion("type", [
 
 export type ParsedIncoming = { ok: true; message: CoordinatorMessage } | { ok: false; ignored: boolean; reason: string };
 
-/** Parses one frame from the coordinator; unknown types are ignored, as the protocol asks. */
+/** The largest coordinator frame a worker reads (a job payload is at most 256 KiB). */
+export const MAX_COORDINATOR_FRAME_CHARS = 4 * 1024 * 1024;
+
+/** Levels a frame adds around the payload it carries (frame, payload, and room to spare). */
+const FRAME_WRAPPING_LEVELS = 8;
+
+/** Job codes after which the coordinator will never accept a completion a worker holds. */
+export const FINAL_COMPLETION_ERRORS: ReadonlySet<string> = new Set(["UNKNOWN_JOB", "NOT_ASSIGNED", "INVALID_RECEIPT"]);
+/** Codes that refuse a pairing claim for good (claiming it again cannot succeed). */
+export const TRUST_ERRORS: ReadonlySet<string> = new Set(["INVALID_CODE", "ALREADY_CLAIMED", "EXPIRED", "TOO_MANY_PAIRINGS"]);
+
+/**
+ * Parses one frame from the coordinator; unknown types are ignored, as the protocol asks. Both
+ * workers read through here, and the browser's WebSocket has no frame cap of its own: size and
+ * nesting are bounded before parsing, so a hostile coordinator cannot stall or crash the page.
+ */
 export function parseCoordinatorMessage(raw: string): ParsedIncoming {
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return { ok: false, ignored: false, reason: "frame is not JSON" };
-  }
+  if (raw.length > MAX_COORDINATOR_FRAME_CHARS) return { ok: false, ignored: false, reason: "frame too large" };
+  // A job payload may itself be nested LIMITS.maxJsonDepth deep; the frame wraps it a few levels more.
+  const json = parseBoundedJson(raw, LIMITS.maxJsonDepth + FRAME_WRAPPING_LEVELS);
+  if (!json.ok) return { ok: false, ignored: false, reason: json.code === "too_deep" ? json.message : "frame is not JSON" };
+  const data = json.value;
   const type = typeof data === "object" && data !== null ? (data as { type?: unknown }).type : undefined;
   if (typeof type !== "string") return { ok: false, ignored: false, reason: "frame has no type" };
   if (!Incoming.options.some((o) => o.shape.type.value === type)) return { ok: false, ignored: true, reason: `unknown type ${type}` };

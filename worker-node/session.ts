@@ -9,7 +9,7 @@ import type {
 } from "../protocol/index.ts";
 import { HEARTBEAT_FRAME, registerSigningString, signMessage } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
-import { parseCoordinatorMessage } from "./coordinator-messages.ts";
+import { MAX_COORDINATOR_FRAME_CHARS, parseCoordinatorMessage } from "./coordinator-messages.ts";
 import type { Logger } from "./logger.ts";
 
 /** What the worker says about itself at each (re)registration. */
@@ -42,7 +42,7 @@ export interface SessionOptions {
   backoff?: { baseMs: number; capMs: number };
 }
 
-const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const MAX_FRAME_BYTES = MAX_COORDINATOR_FRAME_CHARS;
 
 /**
  * One authenticated WebSocket session with the coordinator, kept alive forever: challenge,
