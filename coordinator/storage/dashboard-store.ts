@@ -1,4 +1,5 @@
 import type { JobStage, JobType, PaymentState, PrivacyClass, Tier } from "../../protocol/index.ts";
+import { OutboxStore } from "./outbox-store.ts";
 import type { Sql } from "./sql.ts";
 
 export interface WorkerLine {
@@ -53,8 +54,10 @@ export interface BucketLine {
  */
 export class DashboardStore {
   private readonly sql: Sql;
+  private readonly outboxStore: OutboxStore;
   constructor(sql: Sql) {
     this.sql = sql;
+    this.outboxStore = new OutboxStore(sql);
   }
 
   queue(): { pending: number; assigned: number; settling: number } {
@@ -135,7 +138,7 @@ export class DashboardStore {
     const rows = this.sql.all<{ kind: string; n: number; oldest: number }>(
       "SELECT kind, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE done_at IS NULL GROUP BY kind",
     );
-    const dead = this.sql.first<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE dead_at IS NOT NULL")?.n ?? 0;
+    const dead = this.outboxStore.deadCount();
     const oldest = rows.length === 0 ? null : Math.min(...rows.map((r) => r.oldest));
     return {
       pending: rows.reduce((sum, r) => sum + r.n, 0),
