@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { type Chain, ErrorBody, signSeekerRequest } from "../protocol/index.ts";
+import { readBoundedText } from "./bounded-body.ts";
 import { DispatchError, type DispatchErrorCode } from "./errors.ts";
 import type { FetchLike, Identity } from "./types.ts";
 
@@ -98,7 +99,7 @@ export class CoordinatorClient {
 }
 
 export async function readJson(res: Response, chain: string): Promise<unknown> {
-  const text = await res.text();
+  const text = await readBoundedText(res, chain);
   try {
     return JSON.parse(text);
   } catch {
@@ -120,7 +121,7 @@ export function parseJson<S extends z.ZodType>(schema: S, data: unknown, what: s
 
 /** Maps an error answer to a DispatchError, keeping the coordinator's code, field and job id. */
 export async function errorFromResponse(res: Response, chain: string): Promise<DispatchError> {
-  const text = await res.text().catch(() => "");
+  const text = await readBoundedText(res, chain, 64 * 1024).catch(() => "");
   let body: ErrorBody | undefined;
   try {
     const parsed = ErrorBody.partial({ message: true }).safeParse(JSON.parse(text));

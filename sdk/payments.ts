@@ -1,5 +1,6 @@
 import { type x402Client, x402HTTPClient } from "@x402/core/client";
 import { decodePaymentRequiredHeader, encodePaymentRequiredHeader } from "@x402/core/http";
+import { readBoundedText } from "./bounded-body.ts";
 import { DispatchError } from "./errors.ts";
 
 /**
@@ -22,7 +23,8 @@ export function toPaymentClient(input: PaymentClientInput): PaymentClient {
   const http = input instanceof x402HTTPClient ? input : new x402HTTPClient(input);
   return {
     async createPaymentHeaders(res) {
-      const text = await res.text();
+      // A 402's body is the coordinator's: read a bounded amount of it (the requirements also come as a header).
+      const text = await readBoundedText(res, "the", 64 * 1024).catch(() => "");
       let body: unknown;
       try {
         body = text ? JSON.parse(text) : undefined;
