@@ -91,7 +91,7 @@ export class OutboxDrain {
     const feedback = rows.filter((r) => r.kind === "feedback");
     if (feedback.length > 0) {
       try {
-        await this.trust.feedbackBatch(feedback);
+        for (const { row, error } of await this.trust.feedbackBatch(feedback)) this.failed(row, error, MAX_CHAIN_ATTEMPTS);
       } catch (err) {
         for (const row of feedback) this.failed(row, err, MAX_CHAIN_ATTEMPTS);
       }

@@ -67,7 +67,15 @@ export class Evm {
    * an audit verdict says nothing about speed). Returns the first transaction of each job's
    * feedback, in order.
    */
-  giveFeedbackBatch(items: readonly { agentId: bigint; success: boolean; responseMs: number | null; hash: Hex32 }[]): Promise<string[]> {
+  /**
+   * Feedback for each item, pipelined. Per item: its first transaction once every transaction of
+   * the item succeeded, or an Error when it did not. Items already sent and mined are never
+   * reported as failed because another item failed, so a retry cannot post them twice. After a
+   * send fails, later items are not sent (their nonces would be off) and fail too.
+   */
+  giveFeedbackBatch(
+    items: readonly { agentId: bigint; success: boolean; responseMs: number | null; hash: Hex32 }[],
+  ): Promise<(string | Error)[]> {
     return this.serialize(async () => {
       let nonce = await this.publicClient.getTransactionCount({ address: this.account.address, blockTag: "pending" });
       const send = (agentId: bigint, value: bigint, tag1: string, hash: Hex32) =>
@@ -80,21 +88,35 @@ export class Evm {
           chain: this.wallet.chain,
           nonce: nonce++,
         });
-      const firsts: string[] = [];
-      const all: string[] = [];
+      const sent: (string[] | Error)[] = [];
+      let stopped: Error | null = null;
       for (const item of items) {
-        const first = await send(item.agentId, item.success ? 100n : 0n, REPUTATION_TAG, item.hash);
-        firsts.push(first);
-        all.push(first);
-        if (item.responseMs !== null)
-          all.push(await send(item.agentId, BigInt(Math.max(0, Math.round(item.responseMs))), "responseTime", item.hash));
+        if (stopped) {
+          sent.push(stopped);
+          continue;
+        }
+        const hashes: string[] = [];
+        try {
+          hashes.push(await send(item.agentId, item.success ? 100n : 0n, REPUTATION_TAG, item.hash));
+          if (item.responseMs !== null)
+            hashes.push(await send(item.agentId, BigInt(Math.max(0, Math.round(item.responseMs))), "responseTime", item.hash));
+          sent.push(hashes);
+        } catch (err) {
+          stopped = err instanceof Error ? err : new Error(String(err));
+          // An item whose first transaction went out is done as far as a retry is concerned.
+          sent.push(hashes.length > 0 ? hashes : stopped);
+        }
       }
-      const receipts = await Promise.all(
-        all.map((hash) => this.publicClient.waitForTransactionReceipt({ hash: hash as `0x${string}`, timeout: 30_000 })),
+      return Promise.all(
+        sent.map(async (hashes) => {
+          if (hashes instanceof Error) return hashes;
+          const receipts = await Promise.all(
+            hashes.map((hash) => this.publicClient.waitForTransactionReceipt({ hash: hash as `0x${string}`, timeout: 30_000 })),
+          );
+          const reverted = receipts.find((r) => r.status !== "success");
+          return reverted ? new Error(`feedback transaction ${reverted.transactionHash} reverted`) : (hashes[0] as string);
+        }),
       );
-      const reverted = receipts.find((r) => r.status !== "success");
-      if (reverted) throw new Error(`feedback transaction ${reverted.transactionHash} reverted`);
-      return firsts;
     });
   }
 

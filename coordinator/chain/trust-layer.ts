@@ -149,16 +149,23 @@ export class TrustLayer {
 
   /**
    * Feedback for a batch of finished jobs in one go (pipelined transactions), then each job's
-   * worker hears of it (`feedback_posted`) if it is connected.
+   * worker hears of it (`feedback_posted`) if it is connected. Rows whose feedback landed are
+   * done; the rows that failed are returned, alone, for the outbox to retry.
    */
-  async feedbackBatch(rows: readonly OutboxRow[]): Promise<void> {
+  async feedbackBatch(rows: readonly OutboxRow[]): Promise<{ row: OutboxRow; error: Error }[]> {
     const bodies = rows.map((row) => JSON.parse(row.body) as FeedbackBody);
-    const txs = await this.evm().giveFeedbackBatch(
+    const results = await this.evm().giveFeedbackBatch(
       bodies.map((b) => ({ agentId: BigInt(b.agentId), success: b.success, responseMs: b.responseMs, hash: b.hash })),
     );
+    const txs = results.map((r) => (r instanceof Error ? undefined : r));
+    const failed = rows.flatMap((row, i) => {
+      const r = results[i];
+      return r instanceof Error ? [{ row, error: r }] : [];
+    });
     const now = Date.now();
     this.life.transaction(() => {
       for (const [i, row] of rows.entries()) {
+        if (txs[i] === undefined) continue;
         this.life.outbox.done(row.id, now);
         const pubkey = bodies[i]?.pubkey;
         if (pubkey) this.life.outbox.schedule("reputation", pubkey, now);
@@ -177,6 +184,7 @@ export class TrustLayer {
           explorer_url: this.explorer(tx),
         });
     }
+    return failed;
   }
 
   async handle(row: OutboxRow): Promise<void> {
